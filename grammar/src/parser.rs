@@ -1,0 +1,346 @@
+//! The pest facade: the only module that sees pest pairs. It turns the parse
+//! tree of `jailconf.pest` into the typed [`Config`], and a failed parse into
+//! the [`SyntaxError`]s jail(8) would report.
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+use crate::ast::{Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value};
+use crate::error::{ParseError, SyntaxError, SyntaxErrorKind};
+use crate::unescape::unescape;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "jailconf.pest"]
+struct JailConfParser;
+
+/// Blocks may nest at most this deep; a jail name of more components would
+/// exceed the kernel's 256-byte name limit anyway.
+pub const MAX_NESTING: usize = 128;
+
+/// Parses one jail.conf file. `.include` directives are kept as
+/// [`ItemKind::Include`] items with no files; [`crate::load`] expands them.
+pub fn parse(src: &str) -> Result<Config, ParseError> {
+    let mut builder = Builder::new(src);
+    match JailConfParser::parse(Rule::config, src) {
+        Ok(mut pairs) => {
+            let config = pairs.next().expect("the config rule yields one pair");
+            for pair in config.into_inner() {
+                builder.statement(pair);
+            }
+        }
+        Err(err) => {
+            let pos = match err.location {
+                pest::error::InputLocation::Pos(p) => p,
+                pest::error::InputLocation::Span((p, _)) => p,
+            };
+            builder.failed_at(pos);
+        }
+    }
+    builder.finish()
+}
+
+/// A block still open while its items are read.
+struct OpenBlock {
+    name: Name,
+    start: usize,
+    blank_before: bool,
+    items: Vec<Item>,
+}
+
+struct Builder<'s> {
+    src: &'s str,
+    errors: Vec<SyntaxError>,
+    open: Vec<OpenBlock>,
+    items: Vec<Item>,
+    /// End of the last token read, for blank lines and trailing comments.
+    last_end: usize,
+}
+
+impl<'s> Builder<'s> {
+    fn new(src: &'s str) -> Self {
+        Builder { src, errors: Vec::new(), open: Vec::new(), items: Vec::new(), last_end: 0 }
+    }
+
+    fn finish(mut self) -> Result<Config, ParseError> {
+        if self.errors.is_empty() {
+            return Ok(Config { items: self.items });
+        }
+        self.errors.sort_by_key(|e| e.span.start);
+        Err(ParseError { errors: self.errors })
+    }
+
+    fn error(&mut self, kind: SyntaxErrorKind, span: Span) {
+        let jail_line = line_after(self.src, span.end);
+        self.errors.push(SyntaxError { kind, span, jail_line });
+    }
+
+    /// True when an empty line lies between the last token and `start`.
+    fn blank_before(&self, start: usize) -> bool {
+        let gap = &self.src[self.last_end.min(start)..start];
+        let mut newlines = gap.split('\n');
+        newlines.next();
+        let mut lines = newlines.collect::<Vec<_>>();
+        lines.pop();
+        lines.iter().any(|l| l.trim().is_empty() || l.trim() == ";")
+    }
+
+    fn push(&mut self, kind: ItemKind, span: Span) {
+        let blank_before = self.blank_before(span.start);
+        let item = Item { kind, span, blank_before };
+        match self.open.last_mut() {
+            Some(block) => block.items.push(item),
+            None => self.items.push(item),
+        }
+        self.last_end = span.end;
+    }
+
+    fn statement(&mut self, pair: Pair<'s, Rule>) {
+        let span = span_of(&pair);
+        match pair.as_rule() {
+            Rule::COMMENT => self.comment(pair),
+            Rule::block_open => self.block_open(pair),
+            Rule::block_close => self.block_close(span),
+            Rule::param_statement => self.param_statement(pair),
+            Rule::empty_statement => self.last_end = span.end,
+            Rule::EOI => {
+                if !self.open.is_empty() {
+                    self.error(SyntaxErrorKind::UnexpectedEof, span);
+                }
+            }
+            rule => unreachable!("statement rule {rule:?}"),
+        }
+    }
+
+    /// Comments that stand inside a statement are hoisted before it.
+    fn inner_comments(&mut self, pair: &Pair<'s, Rule>) {
+        for inner in pair.clone().into_inner() {
+            if inner.as_rule() == Rule::COMMENT {
+                self.comment(inner);
+            }
+        }
+    }
+
+    fn comment(&mut self, pair: Pair<'s, Rule>) {
+        let span = span_of(&pair);
+        let inner = pair.into_inner().next().expect("a comment has one alternative");
+        let kind = match inner.as_rule() {
+            Rule::hash_comment | Rule::slash_comment | Rule::block_comment => {
+                let trailing = self.last_end > 0
+                    && !self.src[self.last_end.min(span.start)..span.start].contains('\n')
+                    && self.current_items().last().is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
+                let text = inner.as_str().trim_end().to_string();
+                ItemKind::Comment(Comment { text, trailing })
+            }
+            Rule::unterminated_comment => return self.error(SyntaxErrorKind::UnterminatedComment, span),
+            Rule::unterminated_string => return self.error(SyntaxErrorKind::UnterminatedString, span),
+            Rule::unterminated_variable => {
+                return self.error(SyntaxErrorKind::UnterminatedVariable, span);
+            }
+            rule => unreachable!("comment rule {rule:?}"),
+        };
+        self.push(kind, span);
+    }
+
+    fn current_items(&self) -> &[Item] {
+        match self.open.last() {
+            Some(block) => &block.items,
+            None => &self.items,
+        }
+    }
+
+    fn block_open(&mut self, pair: Pair<'s, Rule>) {
+        let span = span_of(&pair);
+        self.inner_comments(&pair);
+        let name_pair = pair.into_inner().find(|p| p.as_rule() == Rule::block_name).expect("block name");
+        let Some(name) = self.name(name_pair) else { return };
+        if self.open.len() >= MAX_NESTING {
+            return self.error(SyntaxErrorKind::TooDeep, span);
+        }
+        let blank_before = self.blank_before(span.start);
+        self.open.push(OpenBlock { name, start: span.start, blank_before, items: Vec::new() });
+        self.last_end = span.end;
+    }
+
+    fn block_close(&mut self, span: Span) {
+        let Some(block) = self.open.pop() else {
+            return self.error(SyntaxErrorKind::UnexpectedToken("}".into()), span);
+        };
+        let item = Item {
+            kind: ItemKind::Block(Block { name: block.name, items: block.items }),
+            span: Span::new(block.start, span.end),
+            blank_before: block.blank_before,
+        };
+        match self.open.last_mut() {
+            Some(parent) => parent.items.push(item),
+            None => self.items.push(item),
+        }
+        self.last_end = span.end;
+    }
+
+    fn param_statement(&mut self, pair: Pair<'s, Rule>) {
+        let span = span_of(&pair);
+        self.inner_comments(&pair);
+        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT);
+        let name_pair = inner.next().expect("param name");
+        let is_variable = name_pair.clone().into_inner().next().is_some_and(|p| p.as_rule() == Rule::var_ref);
+        let Some(name) = self.name(name_pair) else { return };
+        let tail = inner.next().expect("param tail");
+        let op = match tail.as_rule() {
+            Rule::assign => Op::Assign,
+            Rule::append => Op::Append,
+            Rule::name_value => Op::NameValue,
+            Rule::bare => Op::Bare,
+            rule => unreachable!("param tail {rule:?}"),
+        };
+        let values: Vec<Value> = tail
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::value)
+            .filter_map(|p| self.value(p))
+            .collect();
+        // jailparse.y special_param(): only `.include "x";` (name-value form,
+        // plain name) is the directive; `.include = "x";` is a parameter.
+        if op == Op::NameValue && !is_variable && name.text == ".include" {
+            let mut patterns = Vec::new();
+            for value in values {
+                if value.vars().next().is_some() {
+                    let end = span.end;
+                    self.errors.push(SyntaxError {
+                        kind: SyntaxErrorKind::VariableInInclude,
+                        span: value.span,
+                        jail_line: line_after(self.src, end),
+                    });
+                } else {
+                    patterns.push(value);
+                }
+            }
+            return self.push(ItemKind::Include(Include { patterns, files: Vec::new() }), span);
+        }
+        self.push(ItemKind::Param(Param { name, is_variable, op, values }), span);
+    }
+
+    /// A block or parameter name: one lexical piece. A double-quoted name
+    /// with a variable inside lexes as several pieces in jail(8), which is a
+    /// syntax error at the variable.
+    fn name(&mut self, pair: Pair<'s, Rule>) -> Option<Name> {
+        let span = span_of(&pair);
+        let piece = pair.into_inner().next().expect("a name has one piece");
+        if piece.as_rule() == Rule::double_quoted {
+            if let Some(var) = piece.clone().into_inner().find(|p| p.as_rule() != Rule::dq_text) {
+                let var_span = span_of(&var);
+                self.error(SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()), var_span);
+                return None;
+            }
+        }
+        let mut text = Vec::new();
+        let mut vars = Vec::new();
+        self.piece(piece, &mut text, &mut vars);
+        let text = match vars.pop() {
+            Some(Piece::Var { name, .. }) => name,
+            _ => self.utf8(text, span)?,
+        };
+        Some(Name { text, span })
+    }
+
+    fn value(&mut self, pair: Pair<'s, Rule>) -> Option<Value> {
+        let span = span_of(&pair);
+        let mut pieces = Vec::new();
+        let mut text = Vec::new();
+        for piece in pair.into_inner() {
+            self.piece(piece, &mut text, &mut pieces);
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(self.utf8(text, span)?));
+        }
+        Some(Value { pieces, span })
+    }
+
+    /// Appends one lexical piece: literal bytes go to `text`; a variable
+    /// flushes `text` into `pieces` and is pushed after it.
+    fn piece(&mut self, pair: Pair<'s, Rule>, text: &mut Vec<u8>, pieces: &mut Vec<Piece>) {
+        match pair.as_rule() {
+            Rule::word => text.extend_from_slice(pair.as_str().as_bytes()),
+            Rule::escape | Rule::single_char | Rule::sq_text | Rule::dq_text => {
+                text.extend_from_slice(&unescape(pair.as_str()));
+            }
+            Rule::single_quoted | Rule::double_quoted => {
+                for inner in pair.into_inner() {
+                    self.piece(inner, text, pieces);
+                }
+            }
+            Rule::var_ref | Rule::dq_var => {
+                let span = span_of(&pair);
+                let inner = pair.into_inner().next().expect("a variable has a name");
+                let name = match inner.as_rule() {
+                    Rule::var_ident => inner.as_str().to_string(),
+                    _ => String::from_utf8_lossy(&unescape(inner.as_str())).into_owned(),
+                };
+                if !text.is_empty() {
+                    let bytes = std::mem::take(text);
+                    if let Some(t) = self.utf8(bytes, span) {
+                        pieces.push(Piece::Text(t));
+                    }
+                }
+                pieces.push(Piece::Var { name, span });
+            }
+            Rule::bad_dq_var => self.error(SyntaxErrorKind::UnterminatedVariable, span_of(&pair)),
+            rule => unreachable!("piece rule {rule:?}"),
+        }
+    }
+
+    fn utf8(&mut self, bytes: Vec<u8>, span: Span) -> Option<String> {
+        match String::from_utf8(bytes) {
+            Ok(s) => Some(s),
+            Err(_) => {
+                self.error(SyntaxErrorKind::InvalidUtf8, span);
+                None
+            }
+        }
+    }
+
+    /// The parse failed at byte `pos`: report, as jail(8) would, the lexer
+    /// errors before that point and then the token found there.
+    fn failed_at(&mut self, pos: usize) {
+        let tokens = JailConfParser::parse(Rule::tokens, self.src)
+            .expect("every input lexes")
+            .next()
+            .expect("the tokens rule yields one pair");
+        for token in tokens.into_inner() {
+            let span = span_of(&token);
+            match token.as_rule() {
+                Rule::COMMENT => {
+                    if span.start < pos {
+                        self.comment(token);
+                    }
+                }
+                Rule::EOI => return self.error(SyntaxErrorKind::UnexpectedEof, span),
+                _ if span.end > pos => {
+                    let text = first_lexeme(&token).to_string();
+                    return self.error(SyntaxErrorKind::UnexpectedToken(text), span);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The text flex would hold in `yytext` for this token: a double-quoted
+/// string is cut at its first variable.
+fn first_lexeme<'s>(token: &Pair<'s, Rule>) -> &'s str {
+    if token.as_rule() == Rule::double_quoted {
+        if let Some(var) = token.clone().into_inner().find(|p| p.as_rule() != Rule::dq_text) {
+            let start = token.as_span().start();
+            return &token.get_input()[start..var.as_span().start()];
+        }
+    }
+    token.as_str()
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+/// flex's `yylineno` once it has read up to byte `end`.
+fn line_after(src: &str, end: usize) -> usize {
+    1 + src.as_bytes()[..end.min(src.len())].iter().filter(|&&b| b == b'\n').count()
+}

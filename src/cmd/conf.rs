@@ -1,0 +1,185 @@
+//! `runj conf fmt|check|eval`.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, load, parse, print};
+use runj_translator::conf::{ResolvedJail, resolve, show_line};
+
+/// jail(8)'s default configuration file.
+const DEFAULT_CONF: &str = "/etc/jail.conf";
+
+#[derive(Subcommand)]
+pub enum ConfCommand {
+    /// Print a jail.conf file in canonical form (idempotent; keeps comments).
+    Fmt(FmtArgs),
+    /// Parse and resolve a jail.conf file; report every error as FILE:LINE:COL.
+    Check(CheckArgs),
+    /// Print the resolved jails exactly as `jail -f FILE -e SEP` does.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+pub struct FmtArgs {
+    /// The file to format; `-` for standard input.
+    #[arg(default_value = STDIN)]
+    file: String,
+    /// Print nothing; exit 1 when the file is not in canonical form.
+    #[arg(long, conflicts_with = "write")]
+    check: bool,
+    /// Rewrite the file in place (atomically) instead of printing it.
+    #[arg(short, long)]
+    write: bool,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The file to check; `-` for standard input.
+    #[arg(default_value = DEFAULT_CONF)]
+    file: String,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The configuration file; `-` for standard input.
+    #[arg(short = 'f', default_value = DEFAULT_CONF)]
+    file: String,
+    /// Print each jail on one line with parameters joined by SEP, as
+    /// `jail -e SEP`. Without it, print the resolved jails as jail.conf.
+    #[arg(short = 'e', value_name = "SEP")]
+    separator: Option<String>,
+    /// Only these jails (jail(8) itself takes no names with -e).
+    jails: Vec<String>,
+}
+
+pub fn run(command: ConfCommand) -> Result<ExitCode> {
+    match command {
+        ConfCommand::Fmt(args) => fmt(args),
+        ConfCommand::Check(args) => check(args),
+        ConfCommand::Eval(args) => eval(args),
+    }
+}
+
+fn read_input(file: &str) -> Result<String> {
+    if file == STDIN {
+        std::io::read_to_string(std::io::stdin()).context("reading standard input")
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))
+    }
+}
+
+fn fmt(args: FmtArgs) -> Result<ExitCode> {
+    let text = read_input(&args.file)?;
+    let config = match parse(&text) {
+        Ok(config) => config,
+        Err(err) => {
+            for e in &err.errors {
+                eprint!("{}", diagnostic::render(&args.file, &text, e.span, &e.to_string()));
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let formatted = print(&config);
+    if args.check {
+        if formatted == text {
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("{}: not in canonical form", args.file);
+        return Ok(ExitCode::from(1));
+    }
+    if args.write && args.file != STDIN {
+        if formatted != text {
+            write_atomically(&args.file, &formatted)?;
+        }
+    } else {
+        std::io::stdout().write_all(formatted.as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replaces `path` with `contents` through a temporary file and a rename, so
+/// that readers see the old or the new file, never a part.
+pub fn write_atomically(path: &str, contents: &str) -> Result<()> {
+    let path = std::path::Path::new(path);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(contents.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// Prints a load failure as jail(8) does and returns its exit status.
+fn report_load_error(err: &LoadError) -> ExitCode {
+    for message in err.jail_messages() {
+        eprintln!("jail: {message}");
+    }
+    ExitCode::from(1)
+}
+
+fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let loaded = match load(&args.file) {
+        Ok(loaded) => loaded,
+        Err(err) => return Ok(report_load_error(&err)),
+    };
+    let jails = resolve(&loaded);
+    for jail in &jails {
+        for e in &jail.errors {
+            eprintln!("jail: {}: {}", jail.name, e.message);
+        }
+    }
+    if let Some(missing) = args.jails.iter().find(|n| !jails.iter().any(|j| &&j.name == n)) {
+        eprintln!("jail: \"{missing}\" not found");
+        return Ok(ExitCode::from(1));
+    }
+    let selected = jails.iter().filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
+    let mut out = String::new();
+    match &args.separator {
+        Some(sep) => selected.for_each(|j| out.push_str(&show_line(j, sep))),
+        None => out = print(&runj_translator::conf::to_config(selected)),
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode> {
+    let loaded = match load(&args.file) {
+        Ok(loaded) => loaded,
+        Err(LoadError::Syntax { name, text, error }) => {
+            for e in &error.errors {
+                eprint!("{}", diagnostic::render(&name, &text, e.span, &e.to_string()));
+            }
+            return Ok(ExitCode::from(2));
+        }
+        Err(err) => {
+            eprintln!("{}: {err}", args.file);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let jails = resolve(&loaded);
+    let errors = report_resolve_errors(&loaded, &jails);
+    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
+    let mut count = 0;
+    for jail in jails {
+        for e in &jail.errors {
+            count += 1;
+            let message = format!("jail {}: {}", jail.name, e.message);
+            match e.origin {
+                Some(origin) => {
+                    let source = &loaded.sources[origin.source];
+                    eprint!("{}", diagnostic::render(&source.name, &source.text, origin.span, &message));
+                }
+                None => eprintln!("{}: {message}", loaded.sources[0].name),
+            }
+        }
+    }
+    count
+}

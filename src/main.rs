@@ -1,0 +1,36 @@
+//! `runj`: compile OCI bundles into FreeBSD jail plans, and read and write
+//! jail.conf as jail(8) does.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(name = "runj", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read, check and format jail.conf files.
+    #[command(subcommand)]
+    Conf(cmd::conf::ConfCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Conf(c) => cmd::conf::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("runj: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

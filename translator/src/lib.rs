@@ -1,0 +1,3 @@
+//! From sources to jail plans: jail.conf semantics ([`conf`]).
+
+pub mod conf;
