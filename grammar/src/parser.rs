@@ -20,6 +20,13 @@ pub const MAX_NESTING: usize = 128;
 /// Parses one jail.conf file. `.include` directives are kept as
 /// [`ItemKind::Include`] items with no files; [`crate::load`] expands them.
 pub fn parse(src: &str) -> Result<Config, ParseError> {
+    parse_text(src, true).map_err(|mut errors| {
+        errors.sort_by_key(|e| e.span.start);
+        ParseError { errors }
+    })
+}
+
+fn parse_text(src: &str, recover: bool) -> Result<Config, Vec<SyntaxError>> {
     let mut builder = Builder::new(src);
     match JailConfParser::parse(Rule::config, src) {
         Ok(mut pairs) => {
@@ -33,7 +40,18 @@ pub fn parse(src: &str) -> Result<Config, ParseError> {
                 pest::error::InputLocation::Pos(p) => p,
                 pest::error::InputLocation::Span((p, _)) => p,
             };
-            builder.failed_at(pos);
+            let lexed = lex(src);
+            if recover && !lexed.errors.is_empty() {
+                // jail(8)'s lexer reports a malformed token and reads on as
+                // if it were white space: do the same, then parse again.
+                let mut errors = lexed.errors.clone();
+                let blanked = blank(src, &lexed.errors);
+                if let Err(more) = parse_text(&blanked, false) {
+                    errors.extend(more);
+                }
+                return Err(errors);
+            }
+            builder.errors.push(lexed.error_at(src, pos));
         }
     }
     builder.finish()
@@ -61,12 +79,8 @@ impl<'s> Builder<'s> {
         Builder { src, errors: Vec::new(), open: Vec::new(), items: Vec::new(), last_end: 0 }
     }
 
-    fn finish(mut self) -> Result<Config, ParseError> {
-        if self.errors.is_empty() {
-            return Ok(Config { items: self.items });
-        }
-        self.errors.sort_by_key(|e| e.span.start);
-        Err(ParseError { errors: self.errors })
+    fn finish(self) -> Result<Config, Vec<SyntaxError>> {
+        if self.errors.is_empty() { Ok(Config { items: self.items }) } else { Err(self.errors) }
     }
 
     fn error(&mut self, kind: SyntaxErrorKind, span: Span) {
@@ -98,9 +112,8 @@ impl<'s> Builder<'s> {
         let span = span_of(&pair);
         match pair.as_rule() {
             Rule::COMMENT => self.comment(pair),
-            Rule::block_open => self.block_open(pair),
+            Rule::named_statement => self.named_statement(pair),
             Rule::block_close => self.block_close(span),
-            Rule::param_statement => self.param_statement(pair),
             Rule::empty_statement => self.last_end = span.end,
             Rule::EOI => {
                 if !self.open.is_empty() {
@@ -131,11 +144,6 @@ impl<'s> Builder<'s> {
                 let text = inner.as_str().trim_end().to_string();
                 ItemKind::Comment(Comment { text, trailing })
             }
-            Rule::unterminated_comment => return self.error(SyntaxErrorKind::UnterminatedComment, span),
-            Rule::unterminated_string => return self.error(SyntaxErrorKind::UnterminatedString, span),
-            Rule::unterminated_variable => {
-                return self.error(SyntaxErrorKind::UnterminatedVariable, span);
-            }
             rule => unreachable!("comment rule {rule:?}"),
         };
         self.push(kind, span);
@@ -148,11 +156,7 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn block_open(&mut self, pair: Pair<'s, Rule>) {
-        let span = span_of(&pair);
-        self.inner_comments(&pair);
-        let name_pair = pair.into_inner().find(|p| p.as_rule() == Rule::block_name).expect("block name");
-        let Some(name) = self.name(name_pair) else { return };
+    fn block_open(&mut self, name: Name, span: Span) {
         if self.open.len() >= MAX_NESTING {
             return self.error(SyntaxErrorKind::TooDeep, span);
         }
@@ -177,20 +181,24 @@ impl<'s> Builder<'s> {
         self.last_end = span.end;
     }
 
-    fn param_statement(&mut self, pair: Pair<'s, Rule>) {
+    fn named_statement(&mut self, pair: Pair<'s, Rule>) {
         let span = span_of(&pair);
         self.inner_comments(&pair);
         let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT);
-        let name_pair = inner.next().expect("param name");
-        let is_variable = name_pair.clone().into_inner().next().is_some_and(|p| p.as_rule() == Rule::var_ref);
-        let Some(name) = self.name(name_pair) else { return };
-        let tail = inner.next().expect("param tail");
+        let head = inner.next().expect("a statement has a head");
+        let is_variable = head.clone().into_inner().next().is_some_and(|p| p.as_rule() == Rule::var_ref);
+        let tail = inner.next().expect("a statement has a tail");
+        let Some(name) = self.name(head) else { return };
         let op = match tail.as_rule() {
+            Rule::block_open if is_variable => {
+                return self.error(SyntaxErrorKind::UnexpectedToken("{".into()), span_of(&tail));
+            }
+            Rule::block_open => return self.block_open(name, span),
             Rule::assign => Op::Assign,
             Rule::append => Op::Append,
             Rule::name_value => Op::NameValue,
             Rule::bare => Op::Bare,
-            rule => unreachable!("param tail {rule:?}"),
+            rule => unreachable!("statement tail {rule:?}"),
         };
         let values: Vec<Value> = tail
             .into_inner()
@@ -296,31 +304,71 @@ impl<'s> Builder<'s> {
             }
         }
     }
+}
 
-    /// The parse failed at byte `pos`: report, as jail(8) would, the lexer
-    /// errors before that point and then the token found there.
-    fn failed_at(&mut self, pos: usize) {
-        let tokens = JailConfParser::parse(Rule::tokens, self.src)
-            .expect("every input lexes")
-            .next()
-            .expect("the tokens rule yields one pair");
-        for token in tokens.into_inner() {
-            let span = span_of(&token);
-            match token.as_rule() {
-                Rule::COMMENT => {
-                    if span.start < pos {
-                        self.comment(token);
-                    }
-                }
-                Rule::EOI => return self.error(SyntaxErrorKind::UnexpectedEof, span),
-                _ if span.end > pos => {
-                    let text = first_lexeme(&token).to_string();
-                    return self.error(SyntaxErrorKind::UnexpectedToken(text), span);
-                }
-                _ => {}
+/// The input as jail(8)'s lexer sees it: its error tokens, and where each
+/// real token ends.
+struct Lexed {
+    errors: Vec<SyntaxError>,
+    /// (span, text as flex would hold it in `yytext`) of each token.
+    tokens: Vec<(Span, String)>,
+}
+
+fn lex(src: &str) -> Lexed {
+    let pairs = JailConfParser::parse(Rule::tokens, src)
+        .expect("every input lexes")
+        .next()
+        .expect("the tokens rule yields one pair");
+    let mut lexed = Lexed { errors: Vec::new(), tokens: Vec::new() };
+    for token in pairs.into_inner() {
+        let span = span_of(&token);
+        let kind = match token.as_rule() {
+            Rule::COMMENT => continue,
+            Rule::EOI => break,
+            Rule::unterminated_comment => SyntaxErrorKind::UnterminatedComment,
+            Rule::unterminated_string => SyntaxErrorKind::UnterminatedString,
+            Rule::unterminated_variable => SyntaxErrorKind::UnterminatedVariable,
+            _ => {
+                lexed.tokens.push((span, first_lexeme(&token).to_string()));
+                continue;
+            }
+        };
+        lexed.errors.push(SyntaxError { kind, span, jail_line: line_after(src, span.end) });
+    }
+    lexed
+}
+
+impl Lexed {
+    /// The syntax error yacc reports when the parse fails at byte `pos`:
+    /// the token there, or the end of the file.
+    fn error_at(&self, src: &str, pos: usize) -> SyntaxError {
+        match self.tokens.iter().find(|(span, _)| span.end > pos) {
+            Some((span, text)) => SyntaxError {
+                kind: SyntaxErrorKind::UnexpectedToken(text.clone()),
+                span: *span,
+                jail_line: line_after(src, span.end),
+            },
+            None => SyntaxError {
+                kind: SyntaxErrorKind::UnexpectedEof,
+                span: Span::new(src.len(), src.len()),
+                jail_line: line_after(src, src.len()),
+            },
+        }
+    }
+}
+
+/// `src` with the bytes of each error token turned to spaces (newlines kept,
+/// so offsets and line numbers stay put).
+fn blank(src: &str, errors: &[SyntaxError]) -> String {
+    let mut bytes = src.as_bytes().to_vec();
+    for e in errors {
+        for b in &mut bytes[e.span.start..e.span.end] {
+            if *b != b'\n' {
+                *b = b' ';
             }
         }
     }
+    String::from_utf8(bytes).expect("blanking keeps UTF-8 valid")
 }
 
 /// The text flex would hold in `yytext` for this token: a double-quoted
@@ -343,4 +391,9 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 /// flex's `yylineno` once it has read up to byte `end`.
 fn line_after(src: &str, end: usize) -> usize {
     1 + src.as_bytes()[..end.min(src.len())].iter().filter(|&&b| b == b'\n').count()
+}
+
+#[doc(hidden)]
+pub fn pest_only(src: &str) -> usize {
+    JailConfParser::parse(Rule::config, src).map(|p| p.flatten().count()).unwrap_or(0)
 }

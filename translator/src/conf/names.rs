@@ -7,6 +7,10 @@
 /// name after any of its dots (`persist`/`nopersist`,
 /// `allow.mount`/`allow.nomount`, `allow.mount.nullfs`/`allow.mount.nonullfs`).
 pub fn equalopts(a: &str, b: &str) -> bool {
+    // Only a `no` (two bytes) can make the lengths differ: reject early.
+    if !matches!(a.len().abs_diff(b.len()), 0 | 2) {
+        return false;
+    }
     fn same_but_no(a: &str, b: &str) -> bool {
         a == b || a.strip_prefix("no") == Some(b) || b.strip_prefix("no") == Some(a)
     }
