@@ -1,3 +1,16 @@
-//! From sources to jail plans: jail.conf semantics ([`conf`]).
+//! From sources to jail plans: jail.conf semantics ([`conf`]), the parameter
+//! [`catalog`], the [`plan`] itself, and lowering resolved jails to plans.
 
+pub mod catalog;
 pub mod conf;
+mod diagnostic;
+pub mod emit;
+pub mod fstab;
+mod lower;
+pub mod plan;
+mod typing;
+mod validate;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use lower::{Lowered, inside, lower};
+pub use plan::JailPlan;

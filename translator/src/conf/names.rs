@@ -61,7 +61,10 @@ pub struct Known {
 }
 
 const fn known(name: &'static str) -> Known {
-    Known { name, immutable: false }
+    Known {
+        name,
+        immutable: false,
+    }
 }
 
 /// The parameters of jail(8)'s `intparams[]`, in table order (the
@@ -107,8 +110,14 @@ pub const KNOWN: &[Known] = &[
     known("host.hostname"),
     known("ip4.addr"),
     known("ip6.addr"),
-    Known { name: "jid", immutable: true },
-    Known { name: "name", immutable: true },
+    Known {
+        name: "jid",
+        immutable: true,
+    },
+    Known {
+        name: "name",
+        immutable: true,
+    },
     known("path"),
     known("persist"),
     known("securelevel"),

@@ -18,7 +18,7 @@
 //! with several addresses) crashes jail(8) (a NULL dereference after the
 //! `free_var:` label); here it expands to the list.
 
-use runj_grammar::{ItemKind, Item, Loaded, Op, Piece, Span, Value};
+use runj_grammar::{Item, ItemKind, Loaded, Op, Piece, Span, Value};
 
 use super::names::{KNOWN, equalopts, is_wildcard, wildcard_matches};
 
@@ -69,13 +69,23 @@ impl ResolvedJail {
 
 /// Resolves every jail of a loaded configuration, in configuration order.
 pub fn resolve(loaded: &Loaded) -> Vec<ResolvedJail> {
-    let mut gather = Gather { loaded, jails: Vec::new(), global: None };
+    let mut gather = Gather {
+        loaded,
+        jails: Vec::new(),
+        global: None,
+    };
     if let Some(main) = loaded.sources.first() {
         gather.items(&main.config.items, 0, None);
     }
-    let (wild, jails): (Vec<_>, Vec<_>) =
-        gather.jails.into_iter().enumerate().partition(|(_, j)| is_wildcard(&j.name));
-    jails.into_iter().map(|(seq, jail)| resolve_jail(seq, jail, &wild)).collect()
+    let (wild, jails): (Vec<_>, Vec<_>) = gather
+        .jails
+        .into_iter()
+        .enumerate()
+        .partition(|(_, j)| is_wildcard(&j.name));
+    jails
+        .into_iter()
+        .map(|(seq, jail)| resolve_jail(seq, jail, &wild))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -132,16 +142,26 @@ impl Gather<'_> {
                     let jail = match current {
                         Some(j) => j,
                         None => *self.global.get_or_insert_with(|| {
-                            self.jails.push(CfJail { name: "*".into(), params: Vec::new() });
+                            self.jails.push(CfJail {
+                                name: "*".into(),
+                                params: Vec::new(),
+                            });
                             self.jails.len() - 1
                         }),
                     };
                     let param = CfParam {
                         name: p.name.text.clone(),
                         values: p.values.iter().map(|v| cf_string(v, source)).collect(),
-                        flags: Flags { var: p.is_variable, append: p.op == Op::Append, ..Flags::default() },
+                        flags: Flags {
+                            var: p.is_variable,
+                            append: p.op == Op::Append,
+                            ..Flags::default()
+                        },
                         generation: 0,
-                        origin: Some(Origin { source, span: item.span }),
+                        origin: Some(Origin {
+                            source,
+                            span: item.span,
+                        }),
                     };
                     self.jails[jail].params.push(param);
                 }
@@ -150,7 +170,10 @@ impl Gather<'_> {
                         Some(parent) => format!("{}.{}", self.jails[parent].name, b.name.text),
                         None => b.name.text.clone(),
                     };
-                    self.jails.push(CfJail { name, params: Vec::new() });
+                    self.jails.push(CfJail {
+                        name,
+                        params: Vec::new(),
+                    });
                     let id = self.jails.len() - 1;
                     self.items(&b.items, source, Some(id));
                 }
@@ -167,14 +190,20 @@ impl Gather<'_> {
 }
 
 fn cf_string(value: &Value, source: usize) -> CfString {
-    let mut s = CfString { text: String::new(), vars: Vec::new() };
+    let mut s = CfString {
+        text: String::new(),
+        vars: Vec::new(),
+    };
     for piece in &value.pieces {
         match piece {
             Piece::Text(t) => s.text.push_str(t),
             Piece::Var { name, span } => s.vars.push(VarAt {
                 name: name.clone(),
                 pos: s.text.len(),
-                origin: Origin { source, span: *span },
+                origin: Origin {
+                    source,
+                    span: *span,
+                },
             }),
         }
     }
@@ -200,8 +229,15 @@ impl Merge {
     fn add_implicit(&mut self, key: &str, value: &str) {
         self.params.push(CfParam {
             name: key.to_string(),
-            values: vec![CfString { text: value.to_string(), vars: Vec::new() }],
-            flags: Flags { append: true, immutable: true, ..Flags::default() },
+            values: vec![CfString {
+                text: value.to_string(),
+                vars: Vec::new(),
+            }],
+            flags: Flags {
+                append: true,
+                immutable: true,
+                ..Flags::default()
+            },
             generation: 0,
             origin: None,
         });
@@ -211,7 +247,10 @@ impl Merge {
     fn add(&mut self, p: &CfParam) {
         if let Some(d) = self.params.iter_mut().find(|d| equalopts(&d.name, &p.name)) {
             if d.flags.var != p.flags.var {
-                let message = format!("variable \"${}\" cannot have the same name as a parameter.", p.name);
+                let message = format!(
+                    "variable \"${}\" cannot have the same name as a parameter.",
+                    p.name
+                );
                 return self.fail(message, p.origin);
             }
             if d.flags.immutable {
@@ -233,7 +272,10 @@ impl Merge {
         self.params.push(p.clone());
         if let Some(known) = KNOWN.iter().find(|k| equalopts(&p.name, k.name)) {
             if p.flags.var {
-                let message = format!("variable \"${}\" cannot have the same name as a parameter.", p.name);
+                let message = format!(
+                    "variable \"${}\" cannot have the same name as a parameter.",
+                    p.name
+                );
                 return self.fail(message, p.origin);
             }
             let last = self.params.last_mut().expect("just pushed");
@@ -247,11 +289,17 @@ impl Merge {
 fn is_jid(name: &str) -> bool {
     let t = name.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && digits.bytes().any(|b| b != b'0')
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.bytes().any(|b| b != b'0')
 }
 
 fn resolve_jail(seq: usize, jail: CfJail, wild: &[(usize, CfJail)]) -> ResolvedJail {
-    let mut m = Merge { params: Vec::new(), errors: Vec::new(), has_name: false };
+    let mut m = Merge {
+        params: Vec::new(),
+        errors: Vec::new(),
+        has_name: false,
+    };
     m.add_implicit(if is_jid(&jail.name) { "jid" } else { "name" }, &jail.name);
     let mut did_self = false;
     for (wseq, w) in wild {
@@ -280,7 +328,11 @@ fn resolve_jail(seq: usize, jail: CfJail, wild: &[(usize, CfJail)]) -> ResolvedJ
             origin: p.origin,
         })
         .collect();
-    ResolvedJail { name: jail.name, params, errors: m.errors }
+    ResolvedJail {
+        name: jail.name,
+        params,
+        errors: m.errors,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -335,7 +387,10 @@ fn substitute(m: &mut Merge) {
                         }
                         Lookup::Bad(message) => {
                             if let Some(message) = message {
-                                m.errors.push(ResolveError { message, origin: Some(v.origin) });
+                                m.errors.push(ResolveError {
+                                    message,
+                                    origin: Some(v.origin),
+                                });
                             }
                             for q in params.iter_mut().filter(|q| q.generation == generation) {
                                 q.flags.bad = true;
@@ -343,11 +398,20 @@ fn substitute(m: &mut Merge) {
                             params[p].values[s].vars.remove(0);
                         }
                         Lookup::Value(q) => {
-                            let values: Vec<String> = params[q].values.iter().map(|vs| vs.text.clone()).collect();
+                            let values: Vec<String> =
+                                params[q].values.iter().map(|vs| vs.text.clone()).collect();
                             let target = &mut params[p].values[s];
-                            if values.len() > 1 && (!target.text.is_empty() || target.vars.len() > 1) {
-                                let message = format!("{}: array cannot be substituted inline", params[p].name);
-                                m.errors.push(ResolveError { message, origin: Some(v.origin) });
+                            if values.len() > 1
+                                && (!target.text.is_empty() || target.vars.len() > 1)
+                            {
+                                let message = format!(
+                                    "{}: array cannot be substituted inline",
+                                    params[p].name
+                                );
+                                m.errors.push(ResolveError {
+                                    message,
+                                    origin: Some(v.origin),
+                                });
                                 for q in params.iter_mut().filter(|q| q.generation == generation) {
                                     q.flags.bad = true;
                                 }
@@ -361,7 +425,10 @@ fn substitute(m: &mut Merge) {
                             }
                             let extra: Vec<CfString> = values[1..]
                                 .iter()
-                                .map(|t| CfString { text: t.clone(), vars: Vec::new() })
+                                .map(|t| CfString {
+                                    text: t.clone(),
+                                    vars: Vec::new(),
+                                })
                                 .collect();
                             let n = extra.len();
                             params[p].values.splice(s + 1..s + 1, extra);

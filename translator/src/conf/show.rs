@@ -92,12 +92,21 @@ pub fn to_config<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Confi
             let params = jail
                 .params
                 .iter()
-                .filter(|p| !(matches!(p.name.as_str(), "name" | "jid") && p.values == [jail.name.as_str()]))
+                .filter(|p| {
+                    !(matches!(p.name.as_str(), "name" | "jid") && p.values == [jail.name.as_str()])
+                })
                 .map(|p| Item {
                     kind: ItemKind::Param(Param {
-                        name: Name { text: p.name.clone(), span: Span::default() },
+                        name: Name {
+                            text: p.name.clone(),
+                            span: Span::default(),
+                        },
                         is_variable: false,
-                        op: if p.values.is_empty() { Op::Bare } else { Op::Assign },
+                        op: if p.values.is_empty() {
+                            Op::Bare
+                        } else {
+                            Op::Assign
+                        },
                         values: p.values.iter().map(Value::text).collect(),
                     }),
                     span: Span::default(),
@@ -105,7 +114,13 @@ pub fn to_config<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Confi
                 })
                 .collect();
             Item {
-                kind: ItemKind::Block(Block { name: Name { text: jail.name.clone(), span: Span::default() }, items: params }),
+                kind: ItemKind::Block(Block {
+                    name: Name {
+                        text: jail.name.clone(),
+                        span: Span::default(),
+                    },
+                    items: params,
+                }),
                 span: Span::default(),
                 blank_before: false,
             }

@@ -1,0 +1,198 @@
+//! Lowering: a resolved jail.conf jail → a [`JailPlan`], every value typed
+//! through the [`catalog`](crate::catalog) and checked.
+
+use crate::catalog::{self, Consumer, Type};
+use crate::conf::{Origin, ResolvedJail};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::fstab;
+use crate::plan::{Address, JailPlan, Mount};
+use crate::typing::{bool_value, int_value, kernel_value};
+use crate::validate::validate;
+
+/// A plan (unless an error prevented it) and what was found on the way.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    pub plan: Option<JailPlan>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Lowers one resolved jail. A jail that failed to resolve is not lowered.
+pub fn lower(jail: &ResolvedJail) -> Lowered {
+    let mut diagnostics = Diagnostics::default();
+    for e in &jail.errors {
+        diagnostics.push(Diagnostic::error(&jail.name, e.message.clone()).at(e.origin));
+    }
+    let mut plan = JailPlan {
+        name: jail.name.clone(),
+        ..JailPlan::default()
+    };
+    let mut mount_lines: Option<(&[String], Option<Origin>)> = None;
+    for p in &jail.params {
+        let result = match p.name.as_str() {
+            "name" => {
+                plan.name = p.values.last().cloned().unwrap_or_default();
+                Ok(())
+            }
+            "jid" => {
+                int_value(&p.values, 1, i64::from(i32::MAX)).map(|j| plan.jid = Some(j as i32))
+            }
+            "mount" => {
+                mount_lines = Some((&p.values, p.origin));
+                Ok(())
+            }
+            name => match catalog::lookup(name) {
+                None => {
+                    plan.extra.insert(name.to_string(), p.values.clone());
+                    diagnostics.push(
+                        Diagnostic::warning(name, "unknown parameter, kept verbatim").at(p.origin),
+                    );
+                    Ok(())
+                }
+                Some(l) if l.spec.consumer == Consumer::Kernel => {
+                    kernel(&mut plan, name, &l, &p.values)
+                }
+                Some(l) => jail8(&mut plan, l.spec.name, l.negated, &p.values),
+            },
+        };
+        if let Err(message) = result {
+            diagnostics.push(Diagnostic::error(&p.name, message).at(p.origin));
+        }
+    }
+    if let Some((lines, origin)) = mount_lines {
+        for line in lines {
+            match mount_entry(&plan, line) {
+                Ok(mount) => plan.mounts.entries.push(mount),
+                Err(message) => diagnostics.push(Diagnostic::error("mount", message).at(origin)),
+            }
+        }
+    }
+    validate(&plan, &mut diagnostics);
+    let plan = (!diagnostics.has_errors()).then_some(plan);
+    Lowered { plan, diagnostics }
+}
+
+/// The positive spelling of a boolean's name (`allow.nomount` → `allow.mount`).
+fn positive_name(name: &str, negated: bool) -> String {
+    if !negated {
+        return name.to_string();
+    }
+    match name.rsplit_once('.') {
+        Some((prefix, last)) => format!("{prefix}.{}", &last[2..]),
+        None => name[2..].to_string(),
+    }
+}
+
+fn kernel(
+    plan: &mut JailPlan,
+    name: &str,
+    l: &catalog::Lookup,
+    values: &[String],
+) -> Result<(), String> {
+    match l.spec.ty {
+        Type::Ip4List | Type::Ip6List => {
+            let v4 = l.spec.ty == Type::Ip4List;
+            let mut addresses = Vec::new();
+            for text in values
+                .iter()
+                .flat_map(|v| v.split(','))
+                .filter(|t| !t.is_empty() && *t != "-")
+            {
+                let a: Address = text
+                    .parse()
+                    .map_err(|e: crate::plan::AddressError| e.to_string())?;
+                if a.addr.is_ipv4() != v4 {
+                    return Err(format!(
+                        "\"{text}\" is not an IPv{} address",
+                        if v4 { 4 } else { 6 }
+                    ));
+                }
+                addresses.push(a);
+            }
+            if v4 {
+                plan.network.ip4 = addresses
+            } else {
+                plan.network.ip6 = addresses
+            }
+            Ok(())
+        }
+        _ => {
+            let value = kernel_value(&l.spec, name, l.negated, values)?;
+            plan.parameters
+                .insert(positive_name(name, l.negated), value);
+            Ok(())
+        }
+    }
+}
+
+fn jail8(plan: &mut JailPlan, name: &str, negated: bool, values: &[String]) -> Result<(), String> {
+    let text = || values.last().cloned().unwrap_or_default();
+    let count = || int_value(values, 0, i64::from(i32::MAX)).map(|i| i as u32);
+    let flag = || bool_value(values, negated);
+    let exec = &mut plan.exec;
+    match name {
+        "mount.fstab" => {
+            plan.mounts.fstab_files = values.iter().filter(|v| !v.is_empty()).cloned().collect()
+        }
+        "mount.devfs" => plan.mounts.devfs = flag()?,
+        "mount.fdescfs" => plan.mounts.fdescfs = flag()?,
+        "mount.procfs" => plan.mounts.procfs = flag()?,
+        "vnet.interface" => plan.network.vnet_interfaces = values.to_vec(),
+        "interface" => plan.network.interface = Some(text()),
+        "zfs.dataset" => plan.zfs_datasets = values.to_vec(),
+        "depend" => plan.depend = values.to_vec(),
+        "exec.clean" => exec.clean = flag()?,
+        "exec.system_jail_user" => exec.system_jail_user = flag()?,
+        "ip_hostname" => exec.ip_hostname = flag()?,
+        "allow.dying" => exec.allow_dying = flag()?,
+        "exec.jail_user" => exec.jail_user = Some(text()),
+        "exec.system_user" => exec.system_user = Some(text()),
+        "exec.consolelog" => exec.consolelog = Some(text()),
+        "exec.timeout" => exec.timeout = Some(count()?),
+        "exec.fib" => exec.fib = Some(count()?),
+        "stop.timeout" => exec.stop_timeout = Some(count()?),
+        stage => {
+            let list = plan
+                .commands
+                .stage_mut(stage)
+                .ok_or_else(|| format!("no plan field for {stage}"))?;
+            *list = values.to_vec();
+        }
+    }
+    Ok(())
+}
+
+/// A `mount` line, its mount point turned into a path inside the jail.
+fn mount_entry(plan: &JailPlan, line: &str) -> Result<Mount, String> {
+    let l = fstab::parse_line(line)?;
+    let path = plan
+        .path()
+        .ok_or("mount lines need the jail's path to be set")?;
+    let destination = inside(path, &l.mountpoint).ok_or_else(|| {
+        format!(
+            "mount point \"{}\" is outside the jail's path \"{path}\"",
+            l.mountpoint
+        )
+    })?;
+    Ok(Mount {
+        fstype: l.fstype,
+        source: l.device,
+        destination,
+        options: l.options,
+    })
+}
+
+/// `host` as an absolute path inside the jail rooted at `root`, if it lies
+/// beneath it (no `..` components).
+pub fn inside(root: &str, host: &str) -> Option<String> {
+    let root = root.trim_end_matches('/');
+    let rest = host.strip_prefix(root)?;
+    if !(rest.is_empty() || rest.starts_with('/')) || rest.split('/').any(|c| c == "..") {
+        return None;
+    }
+    let rest = rest.trim_end_matches('/');
+    Some(if rest.is_empty() {
+        "/".to_string()
+    } else {
+        rest.to_string()
+    })
+}
