@@ -4,9 +4,12 @@
 mod generate;
 
 fn main() {
-    let jails = std::env::args().nth(1).map_or(Ok(10_000), |n| n.parse()).unwrap_or_else(|e| {
-        eprintln!("gen_jailconf: the number of jails: {e}");
-        std::process::exit(2)
-    });
+    let jails = std::env::args()
+        .nth(1)
+        .map_or(Ok(10_000), |n| n.parse())
+        .unwrap_or_else(|e| {
+            eprintln!("gen_jailconf: the number of jails: {e}");
+            std::process::exit(2)
+        });
     print!("{}", generate::jailconf(jails));
 }

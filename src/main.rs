@@ -19,12 +19,15 @@ enum Command {
     /// Read, check and format jail.conf files.
     #[command(subcommand)]
     Conf(cmd::conf::ConfCommand),
+    /// Compare two setups: exit 0 if the same, 1 if different, 2 on error.
+    Diff(cmd::diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Conf(c) => cmd::conf::run(c),
+        Command::Diff(args) => cmd::diff::run(args),
     };
     match result {
         Ok(code) => code,

@@ -20,14 +20,25 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Renders one diagnostic for `span` in the file called `path`.
 pub fn render(path: &str, text: &str, span: Span, message: &str) -> String {
     let (line, col) = line_col(text, span.start);
-    let start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let source_line = &text[start..end];
-    let width = text[span.start.min(end)..span.end.clamp(span.start, end)].chars().count().max(1);
+    let width = text[span.start.min(end)..span.end.clamp(span.start, end)]
+        .chars()
+        .count()
+        .max(1);
     let gutter = line.to_string().len();
     let mut out = format!("{path}:{line}:{col}: {message}\n");
     let _ = writeln!(out, "{line} | {source_line}");
-    let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(col - 1), "^".repeat(width));
+    let _ = writeln!(
+        out,
+        "{:gutter$} | {}{}",
+        "",
+        " ".repeat(col - 1),
+        "^".repeat(width)
+    );
     out
 }
 
@@ -38,8 +49,16 @@ mod tests {
     #[test]
     fn points_at_the_span() {
         let text = "a {\n  path = /a\n}\n";
-        let out = render("j.conf", text, Span::new(17, 18), "syntax error: unexpected `}`");
-        assert_eq!(out, "j.conf:3:1: syntax error: unexpected `}`\n3 | }\n  | ^\n");
+        let out = render(
+            "j.conf",
+            text,
+            Span::new(17, 18),
+            "syntax error: unexpected `}`",
+        );
+        assert_eq!(
+            out,
+            "j.conf:3:1: syntax error: unexpected `}`\n3 | }\n  | ^\n"
+        );
     }
 
     #[test]

@@ -44,8 +44,12 @@ impl SyntaxError {
                 format!("{file} line {line}: {token}: syntax error")
             }
             SyntaxErrorKind::UnexpectedEof => format!("{file}: unexpected EOF"),
-            SyntaxErrorKind::UnterminatedComment => format!("{file} line {line}: unterminated comment"),
-            SyntaxErrorKind::UnterminatedString => format!("{file} line {line}: unterminated string"),
+            SyntaxErrorKind::UnterminatedComment => {
+                format!("{file} line {line}: unterminated comment")
+            }
+            SyntaxErrorKind::UnterminatedString => {
+                format!("{file} line {line}: unterminated string")
+            }
             SyntaxErrorKind::UnterminatedVariable => {
                 format!("{file} line {line}: unterminated variable")
             }
@@ -62,7 +66,9 @@ impl SyntaxError {
 impl fmt::Display for SyntaxErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SyntaxErrorKind::UnexpectedToken(token) => write!(f, "syntax error: unexpected `{token}`"),
+            SyntaxErrorKind::UnexpectedToken(token) => {
+                write!(f, "syntax error: unexpected `{token}`")
+            }
             SyntaxErrorKind::UnexpectedEof => f.write_str("syntax error: unexpected end of file"),
             SyntaxErrorKind::UnterminatedComment => f.write_str("unterminated comment"),
             SyntaxErrorKind::UnterminatedString => f.write_str("unterminated string"),

@@ -16,7 +16,9 @@ mod parser;
 mod printer;
 mod unescape;
 
-pub use ast::{Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value};
+pub use ast::{
+    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
+};
 pub use error::{ParseError, SyntaxError, SyntaxErrorKind};
 pub use loader::{LoadError, Loaded, MAX_INCLUDE_DEPTH, STDIN, Source, load, load_text, strerror};
 pub use parser::{MAX_NESTING, parse, pest_only};

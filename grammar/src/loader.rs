@@ -37,7 +37,11 @@ pub enum LoadError {
     Io { path: String, message: String },
     /// A file did not parse.
     #[error("{}", .error.errors.first().map(|e| e.jail_message(.name)).unwrap_or_default())]
-    Syntax { name: String, text: String, error: ParseError },
+    Syntax {
+        name: String,
+        text: String,
+        error: ParseError,
+    },
     #[error("maximum include depth exceeded")]
     TooDeep,
 }
@@ -66,9 +70,14 @@ pub fn load(path: &str) -> Result<Loaded, LoadError> {
 /// `name` is used for messages and as the base of relative includes unless
 /// `is_stdin`, in which case they are relative to the working directory.
 pub fn load_text(name: &str, text: String, is_stdin: bool) -> Result<Loaded, LoadError> {
-    let mut loader = Loader { sources: Vec::new(), depth: 0 };
+    let mut loader = Loader {
+        sources: Vec::new(),
+        depth: 0,
+    };
     loader.add(name.to_string(), text, is_stdin)?;
-    Ok(Loaded { sources: loader.sources })
+    Ok(Loaded {
+        sources: loader.sources,
+    })
 }
 
 struct Loader {
@@ -85,7 +94,11 @@ impl Loader {
         };
         let base = if is_stdin { None } else { Some(name.clone()) };
         let id = self.sources.len();
-        self.sources.push(Source { name, text, config: Config::default() });
+        self.sources.push(Source {
+            name,
+            text,
+            config: Config::default(),
+        });
         self.expand(&mut config.items, base.as_deref())?;
         self.sources[id].config = config;
         Ok(id)
@@ -155,9 +168,13 @@ fn glob_sorted(pattern: &str) -> Vec<String> {
         require_literal_separator: true,
         require_literal_leading_dot: true,
     };
-    let Ok(paths) = glob::glob_with(pattern, options) else { return Vec::new() };
-    let mut files: Vec<String> =
-        paths.filter_map(Result::ok).map(|p| p.to_string_lossy().into_owned()).collect();
+    let Ok(paths) = glob::glob_with(pattern, options) else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = paths
+        .filter_map(Result::ok)
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
     files.sort();
     files
 }
@@ -166,25 +183,36 @@ fn read(path: &str) -> Result<String, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
     String::from_utf8(bytes).map_err(|e| LoadError::Io {
         path: path.to_string(),
-        message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        message: format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
     })
 }
 
 fn read_stdin() -> Result<String, LoadError> {
     let mut text = String::new();
-    io::stdin().read_to_string(&mut text).map_err(|e| io_error("STDIN", &e))?;
+    io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| io_error("STDIN", &e))?;
     Ok(text)
 }
 
 fn io_error(path: &str, e: &io::Error) -> LoadError {
-    LoadError::Io { path: path.to_string(), message: strerror(e) }
+    LoadError::Io {
+        path: path.to_string(),
+        message: strerror(e),
+    }
 }
 
 /// The C library's text for an I/O error (what `err(3)` prints).
 pub fn strerror(e: &io::Error) -> String {
     let text = e.to_string();
     match e.raw_os_error() {
-        Some(code) => text.strip_suffix(&format!(" (os error {code})")).unwrap_or(&text).to_string(),
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_string(),
         None => text,
     }
 }

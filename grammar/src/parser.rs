@@ -5,7 +5,9 @@
 use pest::Parser as _;
 use pest::iterators::Pair;
 
-use crate::ast::{Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value};
+use crate::ast::{
+    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
+};
 use crate::error::{ParseError, SyntaxError, SyntaxErrorKind};
 use crate::unescape::unescape;
 
@@ -76,16 +78,30 @@ struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     fn new(src: &'s str) -> Self {
-        Builder { src, errors: Vec::new(), open: Vec::new(), items: Vec::new(), last_end: 0 }
+        Builder {
+            src,
+            errors: Vec::new(),
+            open: Vec::new(),
+            items: Vec::new(),
+            last_end: 0,
+        }
     }
 
     fn finish(self) -> Result<Config, Vec<SyntaxError>> {
-        if self.errors.is_empty() { Ok(Config { items: self.items }) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(Config { items: self.items })
+        } else {
+            Err(self.errors)
+        }
     }
 
     fn error(&mut self, kind: SyntaxErrorKind, span: Span) {
         let jail_line = line_after(self.src, span.end);
-        self.errors.push(SyntaxError { kind, span, jail_line });
+        self.errors.push(SyntaxError {
+            kind,
+            span,
+            jail_line,
+        });
     }
 
     /// True when an empty line lies between the last token and `start`.
@@ -100,7 +116,11 @@ impl<'s> Builder<'s> {
 
     fn push(&mut self, kind: ItemKind, span: Span) {
         let blank_before = self.blank_before(span.start);
-        let item = Item { kind, span, blank_before };
+        let item = Item {
+            kind,
+            span,
+            blank_before,
+        };
         match self.open.last_mut() {
             Some(block) => block.items.push(item),
             None => self.items.push(item),
@@ -135,12 +155,18 @@ impl<'s> Builder<'s> {
 
     fn comment(&mut self, pair: Pair<'s, Rule>) {
         let span = span_of(&pair);
-        let inner = pair.into_inner().next().expect("a comment has one alternative");
+        let inner = pair
+            .into_inner()
+            .next()
+            .expect("a comment has one alternative");
         let kind = match inner.as_rule() {
             Rule::hash_comment | Rule::slash_comment | Rule::block_comment => {
                 let trailing = self.last_end > 0
                     && !self.src[self.last_end.min(span.start)..span.start].contains('\n')
-                    && self.current_items().last().is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
+                    && self
+                        .current_items()
+                        .last()
+                        .is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
                 let text = inner.as_str().trim_end().to_string();
                 ItemKind::Comment(Comment { text, trailing })
             }
@@ -161,7 +187,12 @@ impl<'s> Builder<'s> {
             return self.error(SyntaxErrorKind::TooDeep, span);
         }
         let blank_before = self.blank_before(span.start);
-        self.open.push(OpenBlock { name, start: span.start, blank_before, items: Vec::new() });
+        self.open.push(OpenBlock {
+            name,
+            start: span.start,
+            blank_before,
+            items: Vec::new(),
+        });
         self.last_end = span.end;
     }
 
@@ -170,7 +201,10 @@ impl<'s> Builder<'s> {
             return self.error(SyntaxErrorKind::UnexpectedToken("}".into()), span);
         };
         let item = Item {
-            kind: ItemKind::Block(Block { name: block.name, items: block.items }),
+            kind: ItemKind::Block(Block {
+                name: block.name,
+                items: block.items,
+            }),
             span: Span::new(block.start, span.end),
             blank_before: block.blank_before,
         };
@@ -186,7 +220,11 @@ impl<'s> Builder<'s> {
         self.inner_comments(&pair);
         let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT);
         let head = inner.next().expect("a statement has a head");
-        let is_variable = head.clone().into_inner().next().is_some_and(|p| p.as_rule() == Rule::var_ref);
+        let is_variable = head
+            .clone()
+            .into_inner()
+            .next()
+            .is_some_and(|p| p.as_rule() == Rule::var_ref);
         let tail = inner.next().expect("a statement has a tail");
         let Some(name) = self.name(head) else { return };
         let op = match tail.as_rule() {
@@ -221,9 +259,23 @@ impl<'s> Builder<'s> {
                     patterns.push(value);
                 }
             }
-            return self.push(ItemKind::Include(Include { patterns, files: Vec::new() }), span);
+            return self.push(
+                ItemKind::Include(Include {
+                    patterns,
+                    files: Vec::new(),
+                }),
+                span,
+            );
         }
-        self.push(ItemKind::Param(Param { name, is_variable, op, values }), span);
+        self.push(
+            ItemKind::Param(Param {
+                name,
+                is_variable,
+                op,
+                values,
+            }),
+            span,
+        );
     }
 
     /// A block or parameter name: one lexical piece. A double-quoted name
@@ -233,9 +285,16 @@ impl<'s> Builder<'s> {
         let span = span_of(&pair);
         let piece = pair.into_inner().next().expect("a name has one piece");
         if piece.as_rule() == Rule::double_quoted {
-            if let Some(var) = piece.clone().into_inner().find(|p| p.as_rule() != Rule::dq_text) {
+            if let Some(var) = piece
+                .clone()
+                .into_inner()
+                .find(|p| p.as_rule() != Rule::dq_text)
+            {
                 let var_span = span_of(&var);
-                self.error(SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()), var_span);
+                self.error(
+                    SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()),
+                    var_span,
+                );
                 return None;
             }
         }
@@ -319,7 +378,10 @@ fn lex(src: &str) -> Lexed {
         .expect("every input lexes")
         .next()
         .expect("the tokens rule yields one pair");
-    let mut lexed = Lexed { errors: Vec::new(), tokens: Vec::new() };
+    let mut lexed = Lexed {
+        errors: Vec::new(),
+        tokens: Vec::new(),
+    };
     for token in pairs.into_inner() {
         let span = span_of(&token);
         let kind = match token.as_rule() {
@@ -333,7 +395,11 @@ fn lex(src: &str) -> Lexed {
                 continue;
             }
         };
-        lexed.errors.push(SyntaxError { kind, span, jail_line: line_after(src, span.end) });
+        lexed.errors.push(SyntaxError {
+            kind,
+            span,
+            jail_line: line_after(src, span.end),
+        });
     }
     lexed
 }
@@ -375,7 +441,11 @@ fn blank(src: &str, errors: &[SyntaxError]) -> String {
 /// string is cut at its first variable.
 fn first_lexeme<'s>(token: &Pair<'s, Rule>) -> &'s str {
     if token.as_rule() == Rule::double_quoted {
-        if let Some(var) = token.clone().into_inner().find(|p| p.as_rule() != Rule::dq_text) {
+        if let Some(var) = token
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() != Rule::dq_text)
+        {
             let start = token.as_span().start();
             return &token.get_input()[start..var.as_span().start()];
         }
@@ -390,10 +460,15 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 
 /// flex's `yylineno` once it has read up to byte `end`.
 fn line_after(src: &str, end: usize) -> usize {
-    1 + src.as_bytes()[..end.min(src.len())].iter().filter(|&&b| b == b'\n').count()
+    1 + src.as_bytes()[..end.min(src.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }
 
 #[doc(hidden)]
 pub fn pest_only(src: &str) -> usize {
-    JailConfParser::parse(Rule::config, src).map(|p| p.flatten().count()).unwrap_or(0)
+    JailConfParser::parse(Rule::config, src)
+        .map(|p| p.flatten().count())
+        .unwrap_or(0)
 }

@@ -152,7 +152,10 @@ pub fn print_value(out: &mut String, value: &Value) {
 /// `$name` when the name is an identifier and no identifier character
 /// follows, `${name}` otherwise (with `"{}\` and newlines escaped).
 fn print_var(out: &mut String, name: &str, next: Option<char>) {
-    let ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ident = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let joins = next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     if ident && !joins {

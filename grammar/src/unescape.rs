@@ -115,6 +115,9 @@ mod tests {
     #[test]
     fn reference_example() {
         // jailconf-reference.md §1: "tab\there\x41\101\qq\<newline>continued"
-        assert_eq!(s("tab\\there\\x41\\101\\qq\\\ncontinued"), "tab\thereAAqqcontinued");
+        assert_eq!(
+            s("tab\\there\\x41\\101\\qq\\\ncontinued"),
+            "tab\thereAAqqcontinued"
+        );
     }
 }

@@ -76,7 +76,10 @@ fn fmt(args: FmtArgs) -> Result<ExitCode> {
         Ok(config) => config,
         Err(err) => {
             for e in &err.errors {
-                eprint!("{}", diagnostic::render(&args.file, &text, e.span, &e.to_string()));
+                eprint!(
+                    "{}",
+                    diagnostic::render(&args.file, &text, e.span, &e.to_string())
+                );
             }
             return Ok(ExitCode::from(2));
         }
@@ -103,14 +106,19 @@ fn fmt(args: FmtArgs) -> Result<ExitCode> {
 /// that readers see the old or the new file, never a part.
 pub fn write_atomically(path: &str, contents: &str) -> Result<()> {
     let path = std::path::Path::new(path);
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a file in {}", dir.display()))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
     tmp.write_all(contents.as_bytes())?;
     if let Ok(meta) = std::fs::metadata(path) {
         tmp.as_file().set_permissions(meta.permissions())?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }
 
@@ -133,11 +141,17 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
             eprintln!("jail: {}: {}", jail.name, e.message);
         }
     }
-    if let Some(missing) = args.jails.iter().find(|n| !jails.iter().any(|j| &&j.name == n)) {
+    if let Some(missing) = args
+        .jails
+        .iter()
+        .find(|n| !jails.iter().any(|j| &&j.name == n))
+    {
         eprintln!("jail: \"{missing}\" not found");
         return Ok(ExitCode::from(1));
     }
-    let selected = jails.iter().filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
+    let selected = jails
+        .iter()
+        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
     let mut out = String::new();
     match &args.separator {
         Some(sep) => selected.for_each(|j| out.push_str(&show_line(j, sep))),
@@ -152,7 +166,10 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(LoadError::Syntax { name, text, error }) => {
             for e in &error.errors {
-                eprint!("{}", diagnostic::render(&name, &text, e.span, &e.to_string()));
+                eprint!(
+                    "{}",
+                    diagnostic::render(&name, &text, e.span, &e.to_string())
+                );
             }
             return Ok(ExitCode::from(2));
         }
@@ -163,7 +180,11 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     };
     let jails = resolve(&loaded);
     let errors = report_resolve_errors(&loaded, &jails);
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
@@ -175,7 +196,10 @@ fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
             match e.origin {
                 Some(origin) => {
                     let source = &loaded.sources[origin.source];
-                    eprint!("{}", diagnostic::render(&source.name, &source.text, origin.span, &message));
+                    eprint!(
+                        "{}",
+                        diagnostic::render(&source.name, &source.text, origin.span, &message)
+                    );
                 }
                 None => eprintln!("{}: {message}", loaded.sources[0].name),
             }

@@ -4,10 +4,12 @@
 pub mod catalog;
 pub mod conf;
 mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod fstab;
 mod lower;
 pub mod plan;
+pub mod source;
 mod typing;
 mod validate;
 
