@@ -21,6 +21,8 @@ enum Command {
     Conf(cmd::conf::ConfCommand),
     /// Compare two setups: exit 0 if the same, 1 if different, 2 on error.
     Diff(cmd::diff::DiffArgs),
+    /// Write one OCI bundle per jail of a jail.conf, with a MIGRATION.md report.
+    Migrate(cmd::migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Conf(c) => cmd::conf::run(c),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Migrate(args) => cmd::migrate::run(args),
     };
     match result {
         Ok(code) => code,

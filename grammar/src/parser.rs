@@ -284,19 +284,13 @@ impl<'s> Builder<'s> {
     fn name(&mut self, pair: Pair<'s, Rule>) -> Option<Name> {
         let span = span_of(&pair);
         let piece = pair.into_inner().next().expect("a name has one piece");
-        if piece.as_rule() == Rule::double_quoted {
-            if let Some(var) = piece
-                .clone()
-                .into_inner()
-                .find(|p| p.as_rule() != Rule::dq_text)
-            {
-                let var_span = span_of(&var);
-                self.error(
-                    SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()),
-                    var_span,
-                );
-                return None;
-            }
+        if let Some(var) = first_var(&piece) {
+            let var_span = span_of(&var);
+            self.error(
+                SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()),
+                var_span,
+            );
+            return None;
         }
         let mut text = Vec::new();
         let mut vars = Vec::new();
@@ -440,17 +434,21 @@ fn blank(src: &str, errors: &[SyntaxError]) -> String {
 /// The text flex would hold in `yytext` for this token: a double-quoted
 /// string is cut at its first variable.
 fn first_lexeme<'s>(token: &Pair<'s, Rule>) -> &'s str {
-    if token.as_rule() == Rule::double_quoted {
-        if let Some(var) = token
-            .clone()
-            .into_inner()
-            .find(|p| p.as_rule() != Rule::dq_text)
-        {
-            let start = token.as_span().start();
-            return &token.get_input()[start..var.as_span().start()];
-        }
+    match first_var(token) {
+        Some(var) => &token.get_input()[token.as_span().start()..var.as_span().start()],
+        None => token.as_str(),
     }
-    token.as_str()
+}
+
+/// The first variable (or malformed variable) inside a double-quoted piece.
+fn first_var<'s>(piece: &Pair<'s, Rule>) -> Option<Pair<'s, Rule>> {
+    if piece.as_rule() != Rule::double_quoted {
+        return None;
+    }
+    piece
+        .clone()
+        .into_inner()
+        .find(|p| p.as_rule() != Rule::dq_text)
 }
 
 fn span_of(pair: &Pair<'_, Rule>) -> Span {

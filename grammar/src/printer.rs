@@ -21,13 +21,14 @@ pub fn print(config: &Config) -> String {
 fn print_items(out: &mut String, items: &[Item], depth: usize) {
     let mut previous: Option<&Item> = None;
     for item in items {
-        if let ItemKind::Comment(c) = &item.kind {
-            if c.trailing && previous.is_some() {
-                out.pop();
-                let _ = writeln!(out, " {}", c.text);
-                previous = Some(item);
-                continue;
-            }
+        if let ItemKind::Comment(c) = &item.kind
+            && c.trailing
+            && previous.is_some()
+        {
+            out.pop();
+            let _ = writeln!(out, " {}", c.text);
+            previous = Some(item);
+            continue;
         }
         if let Some(prev) = previous {
             let after_block = matches!(prev.kind, ItemKind::Block(_));

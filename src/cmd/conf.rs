@@ -94,32 +94,12 @@ fn fmt(args: FmtArgs) -> Result<ExitCode> {
     }
     if args.write && args.file != STDIN {
         if formatted != text {
-            write_atomically(&args.file, &formatted)?;
+            super::atomic::write(std::path::Path::new(&args.file), &formatted)?;
         }
     } else {
         std::io::stdout().write_all(formatted.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Replaces `path` with `contents` through a temporary file and a rename, so
-/// that readers see the old or the new file, never a part.
-pub fn write_atomically(path: &str, contents: &str) -> Result<()> {
-    let path = std::path::Path::new(path);
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    tmp.write_all(contents.as_bytes())?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("replacing {}", path.display()))?;
-    Ok(())
 }
 
 /// Prints a load failure as jail(8) does and returns its exit status.

@@ -211,13 +211,13 @@ pub fn lookup(name: &str) -> Option<Lookup> {
             format!("{prefix}.{rest}")
         }
     });
-    if let Some(positive) = positive {
-        if let Some(spec) = find(&positive).filter(|s| s.ty == Bool) {
-            return Some(Lookup {
-                spec,
-                negated: true,
-            });
-        }
+    if let Some(positive) = positive
+        && let Some(spec) = find(&positive).filter(|s| s.ty == Bool)
+    {
+        return Some(Lookup {
+            spec,
+            negated: true,
+        });
     }
     None
 }

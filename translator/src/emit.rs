@@ -133,10 +133,10 @@ impl Emitter {
     }
 
     fn identity(&mut self, plan: &JailPlan) {
-        if let Some(jid) = plan.jid {
-            if plan.name != jid.to_string() {
-                self.param("jid", vec![jid.to_string()]);
-            }
+        if let Some(jid) = plan.jid
+            && plan.name != jid.to_string()
+        {
+            self.param("jid", vec![jid.to_string()]);
         }
     }
 

@@ -1,6 +1,7 @@
 //! From sources to jail plans: jail.conf semantics ([`conf`]), the parameter
 //! [`catalog`], the [`plan`] itself, and lowering resolved jails to plans.
 
+pub mod bundle;
 pub mod catalog;
 pub mod conf;
 mod diagnostic;
@@ -8,6 +9,7 @@ pub mod diff;
 pub mod emit;
 pub mod fstab;
 mod lower;
+mod migrate;
 pub mod plan;
 pub mod source;
 mod typing;
@@ -15,4 +17,5 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use lower::{Lowered, inside, lower};
+pub use migrate::{Migration, migrate, report};
 pub use plan::JailPlan;

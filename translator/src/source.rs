@@ -27,13 +27,13 @@ impl Source {
     /// else is a jail.conf, with `#JAIL` selecting one jail when the part
     /// before `#` is an existing file.
     pub fn classify(arg: &str) -> Source {
-        if let Some((file, jail)) = arg.rsplit_once('#') {
-            if Path::new(file).is_file() {
-                return Source::JailConf {
-                    path: file.into(),
-                    jail: Some(jail.to_string()),
-                };
-            }
+        if let Some((file, jail)) = arg.rsplit_once('#')
+            && Path::new(file).is_file()
+        {
+            return Source::JailConf {
+                path: file.into(),
+                jail: Some(jail.to_string()),
+            };
         }
         let path = PathBuf::from(arg);
         match path.extension().and_then(|e| e.to_str()) {

@@ -13,13 +13,13 @@ pub fn validate(plan: &JailPlan, out: &mut Diagnostics) {
     if plan.name.is_empty() {
         out.push(Diagnostic::error("name", "the jail has no name"));
     }
-    if let Some(path) = plan.path() {
-        if !path.starts_with('/') {
-            out.push(Diagnostic::error(
-                "path",
-                format!("\"{path}\" is not an absolute path"),
-            ));
-        }
+    if let Some(path) = plan.path()
+        && !path.starts_with('/')
+    {
+        out.push(Diagnostic::error(
+            "path",
+            format!("\"{path}\" is not an absolute path"),
+        ));
     }
     for name in ["vnet", "host"] {
         if mode(name) == Some("disable") {

@@ -58,30 +58,6 @@ pub fn quoted_print(out: &mut String, value: &str) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::quoted_print;
-
-    fn q(v: &str) -> String {
-        let mut s = String::new();
-        quoted_print(&mut s, v);
-        s
-    }
-
-    #[test]
-    fn quoting_rules() {
-        assert_eq!(q(""), "\"\"");
-        assert_eq!(q("plain"), "plain");
-        assert_eq!(q("it's"), "\"it's\"");
-        assert_eq!(q("say \"hi\""), "'say \"hi\"'");
-        assert_eq!(q("both ' and \""), "\"both ' and \\\"\"");
-        assert_eq!(q("a b"), "\"a b\"");
-        assert_eq!(q("a\tb"), "\"a\tb\"");
-        assert_eq!(q(r"c:\dir"), r"c:\\dir");
-        assert_eq!(q("semi;colon,#$="), "semi;colon,#$=");
-    }
-}
-
 /// The resolved jails as a jail.conf tree: one block per jail, values fully
 /// substituted, the implicit `name` (or `jid`) left out. Reading it back
 /// resolves to the same parameters.
@@ -127,4 +103,28 @@ pub fn to_config<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Confi
         })
         .collect();
     Config { items }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_print;
+
+    fn q(v: &str) -> String {
+        let mut s = String::new();
+        quoted_print(&mut s, v);
+        s
+    }
+
+    #[test]
+    fn quoting_rules() {
+        assert_eq!(q(""), "\"\"");
+        assert_eq!(q("plain"), "plain");
+        assert_eq!(q("it's"), "\"it's\"");
+        assert_eq!(q("say \"hi\""), "'say \"hi\"'");
+        assert_eq!(q("both ' and \""), "\"both ' and \\\"\"");
+        assert_eq!(q("a b"), "\"a b\"");
+        assert_eq!(q("a\tb"), "\"a\tb\"");
+        assert_eq!(q(r"c:\dir"), r"c:\\dir");
+        assert_eq!(q("semi;colon,#$="), "semi;colon,#$=");
+    }
 }

@@ -1,0 +1,120 @@
+//! `runj migrate`: one OCI bundle per jail of a jail.conf, and a
+//! `MIGRATION.md` report of what could not be expressed.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use runj_grammar::load;
+use runj_translator::conf::resolve;
+use runj_translator::{Migration, migrate, report};
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// The configuration file to migrate.
+    #[arg(short = 'f', default_value = "/etc/jail.conf")]
+    file: String,
+    /// The directory that receives one bundle directory per jail.
+    #[arg(short = 'o', default_value = ".")]
+    output: PathBuf,
+    /// Only these jails (default: all).
+    jails: Vec<String>,
+    /// Overwrite bundles that already exist.
+    #[arg(long)]
+    force: bool,
+    /// Print what would be written; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub fn run(args: MigrateArgs) -> Result<ExitCode> {
+    let loaded = match load(&args.file) {
+        Ok(l) => l,
+        Err(e) => {
+            e.jail_messages()
+                .iter()
+                .for_each(|m| eprintln!("jail: {m}"));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let jails = resolve(&loaded);
+    if let Some(missing) = args
+        .jails
+        .iter()
+        .find(|n| !jails.iter().any(|j| &&j.name == n))
+    {
+        eprintln!("runj: {}: no jail named \"{missing}\"", args.file);
+        return Ok(ExitCode::from(2));
+    }
+    let mut migrations: Vec<Migration> = jails
+        .iter()
+        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name))
+        .map(migrate)
+        .collect();
+    for m in &mut migrations {
+        if let Err(e) = write_bundle(&args, m) {
+            m.notes.push(runj_translator::Diagnostic::error(
+                "bundle",
+                format!("{e:#}"),
+            ));
+            m.config = None;
+        }
+    }
+    let text = report(&args.file, &migrations);
+    let report_path = args.output.join("MIGRATION.md");
+    if args.dry_run {
+        println!("== {} ==\n{text}", report_path.display());
+    } else {
+        super::atomic::write(&report_path, &text)?;
+    }
+    let failed: Vec<&str> = migrations
+        .iter()
+        .filter(|m| m.config.is_none())
+        .map(|m| m.jail.as_str())
+        .collect();
+    for m in migrations.iter().filter(|m| m.config.is_none()) {
+        for note in m.notes.iter().filter(|n| n.is_error()) {
+            eprintln!("runj: {}: {note}", m.jail);
+        }
+    }
+    eprintln!(
+        "runj: {} of {} jails migrated into {}; see {}",
+        migrations.len() - failed.len(),
+        migrations.len(),
+        args.output.display(),
+        report_path.display()
+    );
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Writes `DIR/<jail>/config.json`, refusing to replace one without --force.
+fn write_bundle(args: &MigrateArgs, m: &Migration) -> Result<()> {
+    let Some(config) = &m.config else {
+        return Ok(());
+    };
+    let dir = bundle_dir(&args.output, &m.jail)?;
+    let path = dir.join("config.json");
+    let text = serde_json::to_string_pretty(config)? + "\n";
+    if args.dry_run {
+        println!("== {} ==\n{text}", path.display());
+        return Ok(());
+    }
+    if path.exists() && !args.force {
+        anyhow::bail!("{} exists; use --force to replace it", path.display());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    super::atomic::write(&path, &text)
+}
+
+/// The bundle directory of a jail; its name must be one path component.
+fn bundle_dir(output: &Path, jail: &str) -> Result<PathBuf> {
+    if jail.is_empty() || jail == "." || jail == ".." || jail.contains('/') {
+        anyhow::bail!("the jail name \"{jail}\" cannot be a directory name");
+    }
+    Ok(output.join(jail))
+}

@@ -1,0 +1,342 @@
+//! Emitting a [`JailPlan`] as an OCI bundle's `config.json` (runtime-spec
+//! 1.3.0 with its `freebsd` section), for `runj migrate`.
+//!
+//! What the runtime-spec models goes into its own fields: `root.path`,
+//! `hostname`, `domainname`, `mounts`, `process` and `freebsd.jail`.
+//! Everything else is kept in annotations under [`PARAM_PREFIX`], one per
+//! jail.conf parameter, its value in JSON (a string, number, boolean, or a
+//! list of strings); the OCI translator reads them back, so that the bundle
+//! plans to the same jail.
+//!
+//! jail(8) runs `exec.start` and then `command`; an OCI container has one
+//! process. The process is built from those lists (one command: its argv by
+//! jail(8)'s rule; several: one `/bin/sh -c` script joining them with `&&`),
+//! the lists themselves are kept as parameter annotations, and
+//! [`PROCESS_SOURCE`] records that the process is derived from them.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::plan::{JailPlan, Value};
+
+/// Prefix of the annotations that carry jail parameters.
+pub const PARAM_PREFIX: &str = "org.freebsd.jail.param.";
+
+/// Annotation naming the parameters the OCI process was derived from.
+pub const PROCESS_SOURCE: &str = "org.freebsd.jail.process-source";
+
+/// `freebsd.jail` fields that are plain kernel parameters, by parameter.
+const JAIL_FIELDS: &[(&str, &str)] = &[
+    ("host", "host"),
+    ("ip4", "ip4"),
+    ("ip6", "ip6"),
+    ("vnet", "vnet"),
+    ("sysvmsg", "sysvmsg"),
+    ("sysvsem", "sysvsem"),
+    ("sysvshm", "sysvshm"),
+    ("enforce_statfs", "enforceStatfs"),
+];
+
+/// `freebsd.jail.allow` booleans, by parameter.
+const ALLOW_FIELDS: &[(&str, &str)] = &[
+    ("allow.set_hostname", "setHostname"),
+    ("allow.raw_sockets", "rawSockets"),
+    ("allow.chflags", "chflags"),
+    ("allow.quotas", "quotas"),
+    ("allow.socket_af", "socketAf"),
+    ("allow.mlock", "mlock"),
+    ("allow.reserved_ports", "reservedPorts"),
+    ("allow.suser", "suser"),
+];
+
+/// Characters that make jail(8) run a command through `/bin/sh -c`
+/// (freebsd/freebsd-src usr.sbin/jail/command.c `run_command`).
+pub const SHELL_CHARS: &[char] = &[
+    '!', '"', '$', '&', '\'', '(', ')', '*', ';', '<', '>', '?', '[', '\\', ']', '`', '{', '|',
+    '}', '~',
+];
+
+/// The argv jail(8) would run for a command string.
+pub fn command_argv(command: &str) -> Vec<String> {
+    let body = command.strip_suffix('&').unwrap_or(command);
+    if body.contains(SHELL_CHARS) {
+        vec!["/bin/sh".into(), "-c".into(), command.into()]
+    } else {
+        command.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+/// The bundle's `config.json` for a plan.
+pub fn config_json(plan: &JailPlan) -> Json {
+    let mut e = BundleEmitter {
+        annotations: Map::new(),
+        jail: Map::new(),
+        allow: Map::new(),
+    };
+    let mut config = Map::new();
+    config.insert("ociVersion".into(), json!("1.3.0"));
+    if let Some(process) = e.process(plan) {
+        config.insert("process".into(), process);
+    }
+    config.insert("root".into(), json!({ "path": plan.path().unwrap_or("/") }));
+    for (field, param) in [
+        ("hostname", "host.hostname"),
+        ("domainname", "host.domainname"),
+    ] {
+        if let Some(Value::Text(v)) = plan.param(param) {
+            config.insert(field.into(), json!(v));
+        }
+    }
+    if !plan.mounts.entries.is_empty() {
+        let mounts: Vec<Json> = plan
+            .mounts
+            .entries
+            .iter()
+            .map(|m| json!({ "destination": m.destination, "type": m.fstype, "source": m.source, "options": m.options }))
+            .collect();
+        config.insert("mounts".into(), Json::Array(mounts));
+    }
+    e.parameters(plan);
+    e.network(plan);
+    e.jail8(plan);
+    let mut jail = e.jail;
+    if !e.allow.is_empty() {
+        jail.insert("allow".into(), Json::Object(e.allow));
+    }
+    if !jail.is_empty() {
+        config.insert("freebsd".into(), json!({ "jail": jail }));
+    }
+    let mut annotations = e.annotations;
+    annotations.extend(plan.annotations.iter().map(|(k, v)| (k.clone(), json!(v))));
+    if !annotations.is_empty() {
+        config.insert("annotations".into(), Json::Object(annotations));
+    }
+    Json::Object(config)
+}
+
+struct BundleEmitter {
+    annotations: Map<String, Json>,
+    jail: Map<String, Json>,
+    allow: Map<String, Json>,
+}
+
+impl BundleEmitter {
+    fn keep(&mut self, param: &str, value: Json) {
+        let encoded = serde_json::to_string(&value).expect("JSON values serialize");
+        self.annotations
+            .insert(format!("{PARAM_PREFIX}{param}"), Json::String(encoded));
+    }
+
+    fn keep_list(&mut self, param: &str, values: &[String]) {
+        if !values.is_empty() {
+            self.keep(param, json!(values));
+        }
+    }
+
+    fn parameters(&mut self, plan: &JailPlan) {
+        let mut mount_fs = Vec::new();
+        for (name, value) in &plan.parameters {
+            let jail_field = JAIL_FIELDS.iter().find(|(p, _)| p == name).map(|(_, f)| *f);
+            let allow_field = ALLOW_FIELDS
+                .iter()
+                .find(|(p, _)| p == name)
+                .map(|(_, f)| *f);
+            match (name.as_str(), value) {
+                ("path" | "host.hostname" | "host.domainname", _) => {}
+                (_, v) if jail_field.is_some() => {
+                    self.jail
+                        .insert(jail_field.unwrap_or_default().into(), json!(v));
+                }
+                (_, Value::Bool(b)) if allow_field.is_some() => {
+                    self.allow
+                        .insert(allow_field.unwrap_or_default().into(), json!(b));
+                }
+                (n, Value::Bool(true))
+                    if n.starts_with("allow.mount.")
+                        && plan.param("allow.mount") == Some(&Value::Bool(true)) =>
+                {
+                    mount_fs.push(n["allow.mount.".len()..].to_string());
+                }
+                ("allow.mount", Value::Bool(true)) => {}
+                (n, v) => self.keep(n, json!(v)),
+            }
+        }
+        match plan.param("allow.mount") {
+            Some(Value::Bool(true)) => {
+                self.allow.insert("mount".into(), json!(mount_fs));
+            }
+            _ => {
+                for fs in mount_fs {
+                    self.keep(&format!("allow.mount.{fs}"), json!(true));
+                }
+            }
+        }
+    }
+
+    fn network(&mut self, plan: &JailPlan) {
+        let n = &plan.network;
+        for (param, field, list) in [
+            ("ip4.addr", "ip4Addr", &n.ip4),
+            ("ip6.addr", "ip6Addr", &n.ip6),
+        ] {
+            let plain = list
+                .iter()
+                .all(|a| a.interface.is_none() && a.mask.is_none() && a.extra.is_none());
+            let texts: Vec<String> = list.iter().map(ToString::to_string).collect();
+            if plain && !list.is_empty() {
+                self.jail.insert(field.into(), json!(texts));
+            } else {
+                self.keep_list(param, &texts);
+            }
+        }
+        if let Some(i) = &n.interface {
+            self.jail.insert("interface".into(), json!(i));
+        }
+        if !n.vnet_interfaces.is_empty() {
+            self.jail
+                .insert("vnetInterfaces".into(), json!(n.vnet_interfaces));
+        }
+    }
+
+    /// jail(8)'s own parameters, all kept as annotations.
+    fn jail8(&mut self, plan: &JailPlan) {
+        let m = &plan.mounts;
+        self.keep_list("mount.fstab", &m.fstab_files);
+        for (param, on) in [
+            ("mount.devfs", m.devfs),
+            ("mount.fdescfs", m.fdescfs),
+            ("mount.procfs", m.procfs),
+        ] {
+            if on {
+                self.keep(param, json!(true));
+            }
+        }
+        for (stage, list) in plan.commands.stages() {
+            self.keep_list(stage, list);
+        }
+        let x = &plan.exec;
+        for (param, on) in [
+            ("exec.clean", x.clean),
+            ("exec.system_jail_user", x.system_jail_user),
+            ("ip_hostname", x.ip_hostname),
+            ("allow.dying", x.allow_dying),
+        ] {
+            if on {
+                self.keep(param, json!(true));
+            }
+        }
+        for (param, value) in [
+            ("exec.jail_user", x.jail_user.as_ref().map(|v| json!(v))),
+            ("exec.system_user", x.system_user.as_ref().map(|v| json!(v))),
+            ("exec.consolelog", x.consolelog.as_ref().map(|v| json!(v))),
+            ("exec.timeout", x.timeout.map(|v| json!(v))),
+            ("exec.fib", x.fib.map(|v| json!(v))),
+            ("stop.timeout", x.stop_timeout.map(|v| json!(v))),
+        ] {
+            if let Some(v) = value {
+                self.keep(param, v);
+            }
+        }
+        self.keep_list("depend", &plan.depend);
+        self.keep_list("zfs.dataset", &plan.zfs_datasets);
+        if let Some(jid) = plan.jid {
+            self.keep("jid", json!(jid));
+        }
+        for (name, values) in &plan.extra {
+            self.keep(name, json!(values));
+        }
+    }
+
+    /// The OCI process: the plan's own, or one derived from `exec.start`
+    /// and `command`.
+    fn process(&mut self, plan: &JailPlan) -> Option<Json> {
+        if let Some(p) = &plan.process {
+            let mut process = json!({
+                "terminal": p.terminal,
+                "user": { "uid": p.user.uid, "gid": p.user.gid },
+                "args": p.args,
+                "env": p.env,
+                "cwd": p.cwd,
+            });
+            if !p.user.additional_gids.is_empty() {
+                process["user"]["additionalGids"] = json!(p.user.additional_gids);
+            }
+            if let Some(umask) = p.umask {
+                process["user"]["umask"] = json!(umask);
+            }
+            if !p.rlimits.is_empty() {
+                process["rlimits"] = json!(p.rlimits);
+            }
+            if p.no_new_privileges {
+                process["noNewPrivileges"] = json!(true);
+            }
+            return Some(process);
+        }
+        let c = &plan.commands;
+        let sources: Vec<&str> = [("exec.start", &c.start), ("command", &c.command)]
+            .into_iter()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(n, _)| n)
+            .collect();
+        let commands: Vec<&String> = c.start.iter().chain(&c.command).collect();
+        let args = match commands.as_slice() {
+            [] => return None,
+            [one] => command_argv(one),
+            many => vec![
+                "/bin/sh".to_string(),
+                "-c".to_string(),
+                many.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" && "),
+            ],
+        };
+        self.annotations
+            .insert(PROCESS_SOURCE.into(), json!(sources.join(",")));
+        Some(json!({ "args": args, "cwd": "/", "user": { "uid": 0, "gid": 0 } }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_run_like_jail8() {
+        assert_eq!(command_argv("/bin/sh /etc/rc"), ["/bin/sh", "/etc/rc"]);
+        assert_eq!(command_argv("echo $HOME"), ["/bin/sh", "-c", "echo $HOME"]);
+        assert_eq!(command_argv("a  b\tc"), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn plain_plan() {
+        let mut plan = JailPlan {
+            name: "www".into(),
+            ..JailPlan::default()
+        };
+        plan.parameters
+            .insert("path".into(), Value::Text("/j/www".into()));
+        plan.parameters
+            .insert("host.hostname".into(), Value::Text("www.example".into()));
+        plan.parameters
+            .insert("vnet".into(), Value::Text("new".into()));
+        plan.parameters
+            .insert("allow.raw_sockets".into(), Value::Bool(true));
+        plan.parameters.insert("securelevel".into(), Value::Int(3));
+        plan.commands.start = vec!["/bin/sh /etc/rc".into()];
+        plan.mounts.devfs = true;
+        let c = config_json(&plan);
+        assert_eq!(c["root"]["path"], "/j/www");
+        assert_eq!(c["hostname"], "www.example");
+        assert_eq!(c["freebsd"]["jail"]["vnet"], "new");
+        assert_eq!(c["freebsd"]["jail"]["allow"]["rawSockets"], true);
+        assert_eq!(c["process"]["args"], json!(["/bin/sh", "/etc/rc"]));
+        let a = &c["annotations"];
+        assert_eq!(a["org.freebsd.jail.param.securelevel"], "3");
+        assert_eq!(
+            a["org.freebsd.jail.param.exec.start"],
+            r#"["/bin/sh /etc/rc"]"#
+        );
+        assert_eq!(a["org.freebsd.jail.param.mount.devfs"], "true");
+        assert_eq!(a[PROCESS_SOURCE], "exec.start");
+    }
+}
