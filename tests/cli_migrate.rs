@@ -1,0 +1,135 @@
+//! `runj migrate`: one bundle per jail, never overwriting without --force,
+//! nothing written with --dry-run, failures reported while the rest migrate.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn runj(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_runj"))
+        .args(args)
+        .output()
+        .expect("runj runs")
+}
+
+fn config(dir: &Path, jail: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(jail).join("config.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn setup() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let fstab = dir.path().join("www.fstab");
+    std::fs::write(&fstab, "# ports\n/usr/ports /j/www/usr/ports nullfs ro 0 0\n\n/tmp /j/www/tmp nullfs rw # scratch\n").unwrap();
+    let conf = dir.path().join("jail.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "path = \"/j/$name\";\nexec.start = \"/bin/sh /etc/rc\";\n\
+             www {{ mount.fstab = \"{}\"; host.hostname = www.example; }}\n\
+             broken {{ securelevel = high; }}\n\
+             db {{ exec.prestart = \"ifconfig epair0 create\"; }}\n",
+            fstab.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("bundles");
+    (
+        dir,
+        conf.to_str().unwrap().to_string(),
+        out.to_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn migrates_each_jail_and_reports_failures() {
+    let (_dir, conf, out) = setup();
+    let o = runj(&["migrate", "-f", &conf, "-o", &out]);
+    assert_eq!(o.status.code(), Some(1), "one jail fails");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("broken"), "{stderr}");
+    assert!(stderr.contains("non-integer value \"high\""), "{stderr}");
+    let out = Path::new(&out);
+    assert!(!out.join("broken").exists());
+    let www = config(out, "www");
+    assert_eq!(www["ociVersion"], "1.3.0");
+    assert_eq!(www["root"]["path"], "/j/www");
+    assert_eq!(www["hostname"], "www.example");
+    let mounts = www["mounts"].as_array().unwrap();
+    assert_eq!(mounts.len(), 2, "fstab lines become mounts: {mounts:?}");
+    assert_eq!(mounts[0]["destination"], "/usr/ports");
+    assert_eq!(mounts[0]["options"], serde_json::json!(["ro"]));
+    assert_eq!(mounts[1]["destination"], "/tmp");
+    assert_eq!(
+        www["process"]["args"],
+        serde_json::json!(["/bin/sh", "/etc/rc"])
+    );
+    let db = config(out, "db");
+    assert_eq!(
+        db["annotations"]["org.freebsd.jail.param.exec.prestart"],
+        r#"["ifconfig epair0 create"]"#
+    );
+    let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("3 jails: 2 migrated, 1 failed."),
+        "{report}"
+    );
+    assert!(report.contains("## broken (FAILED)"), "{report}");
+    assert!(
+        report.contains("exec.prestart: host commands are kept as an annotation"),
+        "{report}"
+    );
+}
+
+#[test]
+fn never_overwrites_without_force() {
+    let (_dir, conf, out) = setup();
+    assert_eq!(
+        runj(&["migrate", "-f", &conf, "-o", &out, "www"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let path = Path::new(&out).join("www/config.json");
+    std::fs::write(&path, "{}").unwrap();
+    let o = runj(&["migrate", "-f", &conf, "-o", &out, "www"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("use --force"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}", "kept");
+    assert_eq!(
+        runj(&["migrate", "-f", &conf, "-o", &out, "--force", "www"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(config(Path::new(&out), "www")["root"]["path"], "/j/www");
+    let leftovers: Vec<_> = std::fs::read_dir(Path::new(&out).join("www"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["config.json"], "no temporary files left");
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let (_dir, conf, out) = setup();
+    let o = runj(&["migrate", "-f", &conf, "-o", &out, "--dry-run", "www"]);
+    assert_eq!(o.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("www/config.json =="), "{stdout}");
+    assert!(stdout.contains("\"ociVersion\": \"1.3.0\""), "{stdout}");
+    assert!(stdout.contains("MIGRATION.md"), "{stdout}");
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn unknown_jail_and_bad_file() {
+    let (_dir, conf, out) = setup();
+    let o = runj(&["migrate", "-f", &conf, "-o", &out, "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = runj(&["migrate", "-f", "/nonexistent/jail.conf", "-o", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("jail: /nonexistent/jail.conf: No such file or directory")
+    );
+}
