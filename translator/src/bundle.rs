@@ -16,6 +16,8 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::lower::set_param;
 use crate::plan::{JailPlan, Value};
 
 /// Prefix of the annotations that carry jail parameters.
@@ -62,6 +64,62 @@ pub fn command_argv(command: &str) -> Vec<String> {
         vec!["/bin/sh".into(), "-c".into(), command.into()]
     } else {
         command.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+/// Applies the [`PARAM_PREFIX`] annotations of a bundle to a plan, each
+/// typed exactly as the same parameter in jail.conf; [`PROCESS_SOURCE`] is
+/// returned so that the caller knows the OCI process is derived.
+pub fn apply_param_annotations<'a>(
+    plan: &mut JailPlan,
+    annotations: impl IntoIterator<Item = (&'a String, &'a String)>,
+    diagnostics: &mut Diagnostics,
+) {
+    for (key, text) in annotations {
+        let Some(param) = key.strip_prefix(PARAM_PREFIX) else {
+            continue;
+        };
+        let subject = format!("annotations[\"{key}\"]");
+        let values = match serde_json::from_str::<Json>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|j| param_values(&j))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error(
+                    subject,
+                    format!("not a JSON parameter value: {e}"),
+                ));
+                continue;
+            }
+        };
+        match set_param(plan, param, &values) {
+            Ok(None) => {}
+            Ok(Some(warning)) => diagnostics.push(Diagnostic::warning(subject, warning)),
+            Err(message) => diagnostics.push(Diagnostic::error(subject, message)),
+        }
+    }
+}
+
+/// A JSON annotation value as jail.conf values: `true` is a bare boolean,
+/// other scalars one value, a list of strings several.
+fn param_values(json: &Json) -> Result<Vec<String>, String> {
+    match json {
+        Json::Bool(true) => Ok(Vec::new()),
+        Json::Bool(false) => Ok(vec!["false".into()]),
+        Json::Number(n) => Ok(vec![n.to_string()]),
+        Json::String(s) => Ok(vec![s.clone()]),
+        Json::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("list item {i} is not a string"))
+            })
+            .collect(),
+        other => Err(format!(
+            "{other} is not a string, number, boolean or list of strings"
+        )),
     }
 }
 
@@ -305,6 +363,38 @@ mod tests {
         assert_eq!(command_argv("/bin/sh /etc/rc"), ["/bin/sh", "/etc/rc"]);
         assert_eq!(command_argv("echo $HOME"), ["/bin/sh", "-c", "echo $HOME"]);
         assert_eq!(command_argv("a  b\tc"), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn annotations_read_back_as_parameters() {
+        let mut plan = JailPlan::default();
+        let mut d = Diagnostics::default();
+        let annotations: Vec<(String, String)> = [
+            ("org.freebsd.jail.param.securelevel", "3"),
+            ("org.freebsd.jail.param.allow.mount", "false"),
+            ("org.freebsd.jail.param.exec.prestart", r#"["a", "b"]"#),
+            ("org.freebsd.jail.param.mount.devfs", "true"),
+            ("org.freebsd.jail.param.frob", r#""x""#),
+            ("org.freebsd.jail.param.persist", "{}"),
+            ("other", "ignored: not a parameter annotation"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        apply_param_annotations(&mut plan, annotations.iter().map(|(k, v)| (k, v)), &mut d);
+        assert_eq!(plan.param("securelevel"), Some(&Value::Int(3)));
+        assert_eq!(plan.param("allow.mount"), Some(&Value::Bool(false)));
+        assert_eq!(plan.commands.prestart, ["a", "b"]);
+        assert!(plan.mounts.devfs);
+        assert_eq!(plan.extra["frob"], ["x"]);
+        let shown: Vec<String> = d.0.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(shown[0].starts_with(
+            "warning: annotations[\"org.freebsd.jail.param.frob\"]: unknown parameter"
+        ));
+        assert!(shown[1].starts_with(
+            "error: annotations[\"org.freebsd.jail.param.persist\"]: not a JSON parameter value"
+        ));
     }
 
     #[test]

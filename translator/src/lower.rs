@@ -31,31 +31,20 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
         let result = match p.name.as_str() {
             "name" => {
                 plan.name = p.values.last().cloned().unwrap_or_default();
-                Ok(())
-            }
-            "jid" => {
-                int_value(&p.values, 1, i64::from(i32::MAX)).map(|j| plan.jid = Some(j as i32))
+                Ok(None)
             }
             "mount" => {
                 mount_lines = Some((&p.values, p.origin));
-                Ok(())
+                Ok(None)
             }
-            name => match catalog::lookup(name) {
-                None => {
-                    plan.extra.insert(name.to_string(), p.values.clone());
-                    diagnostics.push(
-                        Diagnostic::warning(name, "unknown parameter, kept verbatim").at(p.origin),
-                    );
-                    Ok(())
-                }
-                Some(l) if l.spec.consumer == Consumer::Kernel => {
-                    kernel(&mut plan, name, &l, &p.values)
-                }
-                Some(l) => jail8(&mut plan, l.spec.name, l.negated, &p.values),
-            },
+            name => set_param(&mut plan, name, &p.values),
         };
-        if let Err(message) = result {
-            diagnostics.push(Diagnostic::error(&p.name, message).at(p.origin));
+        match result {
+            Ok(None) => {}
+            Ok(Some(warning)) => {
+                diagnostics.push(Diagnostic::warning(&p.name, warning).at(p.origin))
+            }
+            Err(message) => diagnostics.push(Diagnostic::error(&p.name, message).at(p.origin)),
         }
     }
     if let Some((lines, origin)) = mount_lines {
@@ -69,6 +58,28 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
     validate(&plan, &mut diagnostics);
     let plan = (!diagnostics.has_errors()).then_some(plan);
     Lowered { plan, diagnostics }
+}
+
+/// Sets one jail.conf parameter (anything but `name` and `mount`) on a
+/// plan from its jail.conf values, typed through the catalog. An unknown
+/// parameter is kept verbatim in `extra`, and the warning says so.
+pub(crate) fn set_param(
+    plan: &mut JailPlan,
+    name: &str,
+    values: &[String],
+) -> Result<Option<String>, String> {
+    match (name, catalog::lookup(name)) {
+        ("jid", _) => {
+            plan.jid = Some(int_value(values, 1, i64::from(i32::MAX))? as i32);
+        }
+        (_, None) => {
+            plan.extra.insert(name.to_string(), values.to_vec());
+            return Ok(Some("unknown parameter, kept verbatim".to_string()));
+        }
+        (_, Some(l)) if l.spec.consumer == Consumer::Kernel => kernel(plan, name, &l, values)?,
+        (_, Some(l)) => jail8(plan, l.spec.name, l.negated, values)?,
+    }
+    Ok(None)
 }
 
 /// The positive spelling of a boolean's name (`allow.nomount` → `allow.mount`).
