@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use runj_grammar::load;
 use runj_translator::conf::resolve;
-use runj_translator::{Migration, migrate, report};
+use runj_translator::{Migration, migrate_all, report};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -47,11 +47,10 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
         eprintln!("runj: {}: no jail named \"{missing}\"", args.file);
         return Ok(ExitCode::from(2));
     }
-    let mut migrations: Vec<Migration> = jails
+    let selected = jails
         .iter()
-        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name))
-        .map(migrate)
-        .collect();
+        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
+    let mut migrations: Vec<Migration> = migrate_all(selected);
     for m in &mut migrations {
         if let Err(e) = write_bundle(&args, m) {
             m.notes.push(runj_translator::Diagnostic::error(
@@ -66,6 +65,8 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
     if args.dry_run {
         println!("== {} ==\n{text}", report_path.display());
     } else {
+        std::fs::create_dir_all(&args.output)
+            .with_context(|| format!("creating {}", args.output.display()))?;
         super::atomic::write(&report_path, &text)?;
     }
     let failed: Vec<&str> = migrations

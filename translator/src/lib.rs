@@ -17,5 +17,5 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use lower::{Lowered, inside, lower};
-pub use migrate::{Migration, migrate, report};
+pub use migrate::{Migration, migrate, migrate_all, report};
 pub use plan::JailPlan;

@@ -24,24 +24,48 @@ pub struct Migration {
     pub notes: Vec<Diagnostic>,
 }
 
+impl Migration {
+    fn failed(jail: &str, notes: Vec<Diagnostic>) -> Self {
+        Migration {
+            jail: jail.to_string(),
+            config: None,
+            notes,
+        }
+    }
+}
+
+/// Migrates every jail. Two jails of the same name (jail(8) keeps
+/// duplicate blocks as separate jails and then finds either of them) would
+/// share one bundle: the later one is refused.
+pub fn migrate_all<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Vec<Migration> {
+    let duplicate = "another block defines a jail of the same name, and jail(8) would use either one: merge them";
+    let mut out: Vec<Migration> = Vec::new();
+    for jail in jails {
+        let m = migrate(jail);
+        let taken = out
+            .iter()
+            .any(|earlier| earlier.config.is_some() && earlier.jail == m.jail);
+        out.push(match taken {
+            true => Migration::failed(&m.jail, vec![Diagnostic::error(&m.jail, duplicate)]),
+            false => m,
+        });
+    }
+    out
+}
+
 /// Migrates one resolved jail.
 pub fn migrate(jail: &ResolvedJail) -> Migration {
     let lowered = lower(jail);
     let mut notes = lowered.diagnostics.0;
     let Some(mut plan) = lowered.plan else {
-        return Migration {
-            jail: jail.name.clone(),
-            config: None,
-            notes,
-        };
+        return Migration::failed(&jail.name, notes);
     };
-    if let Err(e) = expand_fstab_files(&mut plan) {
-        notes.push(e);
-        return Migration {
-            jail: plan.name,
-            config: None,
-            notes,
-        };
+    match expand_fstab_files(&mut plan) {
+        Ok(warnings) => notes.extend(warnings),
+        Err(e) => {
+            notes.push(e);
+            return Migration::failed(&plan.name, notes);
+        }
     }
     notes.extend(lifetime_notes(&plan));
     Migration {
@@ -53,60 +77,62 @@ pub fn migrate(jail: &ResolvedJail) -> Migration {
 
 /// Reads each `mount.fstab` file as jail(8) does when it starts the jail
 /// (`#` starts a comment; blank lines are skipped) and appends its lines to
-/// the mount entries.
-fn expand_fstab_files(plan: &mut JailPlan) -> Result<(), Diagnostic> {
-    let files = std::mem::take(&mut plan.mounts.fstab_files);
-    for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|e| {
-            Diagnostic::error(
-                "mount.fstab",
-                format!("{file}: {}", runj_grammar::strerror(&e)),
-            )
-        })?;
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
+/// the mount entries. A file that cannot be read here stays a reference,
+/// read when the jail starts as jail(8) would, and a warning says so.
+fn expand_fstab_files(plan: &mut JailPlan) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let mut warnings = Vec::new();
+    for file in std::mem::take(&mut plan.mounts.fstab_files) {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                let why = runj_grammar::strerror(&e);
+                let message = format!("{file}: {why}; kept as a file to read when the jail starts");
+                warnings.push(Diagnostic::warning("mount.fstab", message));
+                plan.mounts.fstab_files.push(file);
                 continue;
             }
-            let fail =
-                |m: String| Diagnostic::error("mount.fstab", format!("{file}:{}: {m}", n + 1));
-            let l = parse_line(line).map_err(fail)?;
-            let path = plan
-                .path()
-                .ok_or_else(|| fail("the jail has no path".into()))?;
-            let destination = inside(path, &l.mountpoint).ok_or_else(|| {
-                fail(format!(
-                    "mount point \"{}\" is outside the jail's path \"{path}\"",
-                    l.mountpoint
-                ))
-            })?;
-            plan.mounts.entries.push(Mount {
-                fstype: l.fstype,
-                source: l.device,
-                destination,
-                options: l.options,
-            });
+        };
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.split('#').next().unwrap_or("").trim();
+            if !line.is_empty() {
+                let mount = fstab_mount(plan, line).map_err(|m| {
+                    Diagnostic::error("mount.fstab", format!("{file}:{}: {m}", n + 1))
+                })?;
+                plan.mounts.entries.push(mount);
+            }
         }
     }
-    Ok(())
+    Ok(warnings)
+}
+
+fn fstab_mount(plan: &JailPlan, line: &str) -> Result<Mount, String> {
+    let l = parse_line(line)?;
+    let path = plan.path().ok_or("the jail has no path")?;
+    let destination = inside(path, &l.mountpoint).ok_or_else(|| {
+        format!(
+            "mount point \"{}\" is outside the jail's path \"{path}\"",
+            l.mountpoint
+        )
+    })?;
+    Ok(Mount {
+        fstype: l.fstype,
+        source: l.device,
+        destination,
+        options: l.options,
+    })
 }
 
 /// What changes when the jail runs as an OCI container.
 fn lifetime_notes(plan: &JailPlan) -> Vec<Diagnostic> {
     let mut notes = Vec::new();
     let c = &plan.commands;
-    if c.start.is_empty() && c.command.is_empty() {
-        notes.push(Diagnostic::warning(
-            "process",
-            "the jail has no exec.start or command: the bundle has no process, which a container needs",
-        ));
+    let process = if c.start.is_empty() && c.command.is_empty() {
+        "the jail has no exec.start or command: the bundle has no process, which a container needs"
     } else {
-        notes.push(Diagnostic::warning(
-            "process",
-            "the container lives as long as its process, derived from exec.start/command; jail(8) keeps a \
-             jail after those commands return only with persist or remaining processes",
-        ));
-    }
+        "the container lives as long as its process, derived from exec.start/command; jail(8) keeps a \
+         jail after those commands return only with persist or remaining processes"
+    };
+    notes.push(Diagnostic::warning("process", process));
     let host_stages = [
         "exec.prepare",
         "exec.prestart",
