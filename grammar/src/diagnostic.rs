@@ -17,28 +17,20 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, 1 + before[line_start..].chars().count())
 }
 
-/// Renders one diagnostic for `span` in the file called `path`.
+/// Renders one diagnostic for `span` in the file called `path`. Tabs in
+/// the quoted line are shown as four spaces so that the caret lines up.
 pub fn render(path: &str, text: &str, span: Span, message: &str) -> String {
     let (line, col) = line_col(text, span.start);
-    let start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
+    let at = span.start.min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let source_line = &text[start..end];
-    let width = text[span.start.min(end)..span.end.clamp(span.start, end)]
-        .chars()
-        .count()
-        .max(1);
+    let shown = |s: &str| s.replace('\t', "    ");
+    let indent = shown(&text[start..at.min(end)]).chars().count();
+    let width = shown(&text[at.min(end)..span.end.clamp(at, end)]).chars().count().max(1);
     let gutter = line.to_string().len();
     let mut out = format!("{path}:{line}:{col}: {message}\n");
-    let _ = writeln!(out, "{line} | {source_line}");
-    let _ = writeln!(
-        out,
-        "{:gutter$} | {}{}",
-        "",
-        " ".repeat(col - 1),
-        "^".repeat(width)
-    );
+    let _ = writeln!(out, "{line} | {}", shown(&text[start..end]));
+    let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(indent), "^".repeat(width));
     out
 }
 
@@ -52,13 +44,19 @@ mod tests {
         let out = render(
             "j.conf",
             text,
-            Span::new(17, 18),
+            Span::new(16, 17),
             "syntax error: unexpected `}`",
         );
         assert_eq!(
             out,
             "j.conf:3:1: syntax error: unexpected `}`\n3 | }\n  | ^\n"
         );
+    }
+
+    #[test]
+    fn tabs_are_expanded_in_the_quoted_line() {
+        let out = render("j.conf", "a {\n\tx = ;\n}\n", Span::new(9, 10), "m");
+        assert_eq!(out, "j.conf:2:6: m\n2 |     x = ;\n  |         ^\n");
     }
 
     #[test]

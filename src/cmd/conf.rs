@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, load, parse, print};
-use runj_translator::conf::{ResolvedJail, resolve, show_line};
+use runj_translator::conf::{Origin, ResolvedJail, resolve, show_line};
+use runj_translator::lower;
 
 /// jail(8)'s default configuration file.
 const DEFAULT_CONF: &str = "/etc/jail.conf";
@@ -167,23 +168,33 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     })
 }
 
+/// Reports resolution errors, then what lowering each resolved jail to a
+/// plan finds (bad values, unknown parameters); returns the error count.
 fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
-    let mut count = 0;
+    let mut errors = 0;
     for jail in jails {
         for e in &jail.errors {
-            count += 1;
-            let message = format!("jail {}: {}", jail.name, e.message);
-            match e.origin {
-                Some(origin) => {
-                    let source = &loaded.sources[origin.source];
-                    eprint!(
-                        "{}",
-                        diagnostic::render(&source.name, &source.text, origin.span, &message)
-                    );
-                }
-                None => eprintln!("{}: {message}", loaded.sources[0].name),
-            }
+            errors += 1;
+            report_at(loaded, e.origin, &format!("jail {}: {}", jail.name, e.message));
+        }
+        if jail.failed() {
+            continue;
+        }
+        for d in &lower(jail).diagnostics.0 {
+            errors += usize::from(d.is_error());
+            report_at(loaded, d.origin, &format!("jail {}: {d}", jail.name));
         }
     }
-    count
+    errors
+}
+
+/// One diagnostic with a caret snippet when its place is known.
+fn report_at(loaded: &Loaded, origin: Option<Origin>, message: &str) {
+    match origin {
+        Some(origin) => {
+            let source = &loaded.sources[origin.source];
+            eprint!("{}", diagnostic::render(&source.name, &source.text, origin.span, message));
+        }
+        None => eprintln!("{}: {message}", loaded.sources[0].name),
+    }
 }
