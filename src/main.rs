@@ -23,6 +23,8 @@ enum Command {
     Diff(cmd::diff::DiffArgs),
     /// Write one OCI bundle per jail of a jail.conf, with a MIGRATION.md report.
     Migrate(cmd::migrate::MigrateArgs),
+    /// Print the jail plan of an OCI bundle as jail.conf, JSON or TOML.
+    Plan(cmd::plan::PlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Conf(c) => cmd::conf::run(c),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
     };
     match result {
         Ok(code) => code,

@@ -16,12 +16,22 @@ fn migrated(conf: &Path) -> String {
         .output()
         .unwrap();
     let mut text = format!("exit status: {:?}\n", o.status.code());
-    let mut entries: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for entry in entries {
-        let file = if entry.is_dir() { entry.join("config.json") } else { entry.clone() };
+        let file = if entry.is_dir() {
+            entry.join("config.json")
+        } else {
+            entry.clone()
+        };
         let name = file.strip_prefix(out.path()).unwrap().display().to_string();
-        text.push_str(&format!("\n===== {name} =====\n{}", std::fs::read_to_string(&file).unwrap()));
+        text.push_str(&format!(
+            "\n===== {name} =====\n{}",
+            std::fs::read_to_string(&file).unwrap()
+        ));
     }
     text.replace(out.path().to_str().unwrap(), "[OUT]")
 }

@@ -26,11 +26,20 @@ pub fn render(path: &str, text: &str, span: Span, message: &str) -> String {
     let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let shown = |s: &str| s.replace('\t', "    ");
     let indent = shown(&text[start..at.min(end)]).chars().count();
-    let width = shown(&text[at.min(end)..span.end.clamp(at, end)]).chars().count().max(1);
+    let width = shown(&text[at.min(end)..span.end.clamp(at, end)])
+        .chars()
+        .count()
+        .max(1);
     let gutter = line.to_string().len();
     let mut out = format!("{path}:{line}:{col}: {message}\n");
     let _ = writeln!(out, "{line} | {}", shown(&text[start..end]));
-    let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(indent), "^".repeat(width));
+    let _ = writeln!(
+        out,
+        "{:gutter$} | {}{}",
+        "",
+        " ".repeat(indent),
+        "^".repeat(width)
+    );
     out
 }
 

@@ -24,6 +24,18 @@ pub const MAX_NESTING: usize = 128;
 pub fn parse(src: &str) -> Result<Config, ParseError> {
     parse_text(src, true).map_err(|mut errors| {
         errors.sort_by_key(|e| e.span.start);
+        // yacc reports one syntax error: its recovery (`param: error`) then
+        // runs a rule action on an undefined value, so jail(8)'s behaviour
+        // after it is undefined. Report nothing beyond it.
+        let syntax = |e: &SyntaxError| {
+            matches!(
+                e.kind,
+                SyntaxErrorKind::UnexpectedToken(_) | SyntaxErrorKind::UnexpectedEof
+            )
+        };
+        if let Some(first) = errors.iter().position(syntax) {
+            errors.truncate(first + 1);
+        }
         ParseError { errors }
     })
 }
@@ -131,7 +143,7 @@ impl<'s> Builder<'s> {
     fn statement(&mut self, pair: Pair<'s, Rule>) {
         let span = span_of(&pair);
         match pair.as_rule() {
-            Rule::COMMENT => self.comment(pair),
+            Rule::COMMENT => self.comment(pair, false),
             Rule::named_statement => self.named_statement(pair),
             Rule::block_close => self.block_close(span),
             Rule::empty_statement => self.last_end = span.end,
@@ -144,16 +156,17 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Comments that stand inside a statement are hoisted before it.
+    /// Comments that stand inside a statement, at any depth (between the
+    /// values of a list, say), are hoisted before it on lines of their own.
     fn inner_comments(&mut self, pair: &Pair<'s, Rule>) {
-        for inner in pair.clone().into_inner() {
+        for inner in pair.clone().into_inner().flatten() {
             if inner.as_rule() == Rule::COMMENT {
-                self.comment(inner);
+                self.comment(inner, true);
             }
         }
     }
 
-    fn comment(&mut self, pair: Pair<'s, Rule>) {
+    fn comment(&mut self, pair: Pair<'s, Rule>, hoisted: bool) {
         let span = span_of(&pair);
         let inner = pair
             .into_inner()
@@ -161,7 +174,8 @@ impl<'s> Builder<'s> {
             .expect("a comment has one alternative");
         let kind = match inner.as_rule() {
             Rule::hash_comment | Rule::slash_comment | Rule::block_comment => {
-                let trailing = self.last_end > 0
+                let trailing = !hoisted
+                    && self.last_end > 0
                     && !self.src[self.last_end.min(span.start)..span.start].contains('\n')
                     && self
                         .current_items()
@@ -385,6 +399,17 @@ fn lex(src: &str) -> Lexed {
             Rule::unterminated_string => SyntaxErrorKind::UnterminatedString,
             Rule::unterminated_variable => SyntaxErrorKind::UnterminatedVariable,
             _ => {
+                // An unterminated `${` inside double quotes is an error
+                // token of the DQ start state, inside a string token.
+                let bad = token.clone().into_inner();
+                for var in bad.filter(|p| p.as_rule() == Rule::bad_dq_var) {
+                    let var_span = span_of(&var);
+                    lexed.errors.push(SyntaxError {
+                        kind: SyntaxErrorKind::UnterminatedVariable,
+                        span: var_span,
+                        jail_line: line_after(src, var_span.end),
+                    });
+                }
                 lexed.tokens.push((span, first_lexeme(&token).to_string()));
                 continue;
             }

@@ -175,7 +175,11 @@ fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
     for jail in jails {
         for e in &jail.errors {
             errors += 1;
-            report_at(loaded, e.origin, &format!("jail {}: {}", jail.name, e.message));
+            report_at(
+                loaded,
+                e.origin,
+                &format!("jail {}: {}", jail.name, e.message),
+            );
         }
         if jail.failed() {
             continue;
@@ -193,7 +197,10 @@ fn report_at(loaded: &Loaded, origin: Option<Origin>, message: &str) {
     match origin {
         Some(origin) => {
             let source = &loaded.sources[origin.source];
-            eprint!("{}", diagnostic::render(&source.name, &source.text, origin.span, message));
+            eprint!(
+                "{}",
+                diagnostic::render(&source.name, &source.text, origin.span, message)
+            );
         }
         None => eprintln!("{}: {message}", loaded.sources[0].name),
     }

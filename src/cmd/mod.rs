@@ -4,3 +4,4 @@ mod atomic;
 pub mod conf;
 pub mod diff;
 pub mod migrate;
+pub mod plan;

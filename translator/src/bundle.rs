@@ -18,7 +18,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::lower::set_param;
-use crate::plan::{JailPlan, Value};
+use crate::plan::{Commands, JailPlan, Value};
 
 /// Prefix of the annotations that carry jail parameters.
 pub const PARAM_PREFIX: &str = "org.freebsd.jail.param.";
@@ -27,7 +27,7 @@ pub const PARAM_PREFIX: &str = "org.freebsd.jail.param.";
 pub const PROCESS_SOURCE: &str = "org.freebsd.jail.process-source";
 
 /// `freebsd.jail` fields that are plain kernel parameters, by parameter.
-const JAIL_FIELDS: &[(&str, &str)] = &[
+pub(crate) const JAIL_FIELDS: &[(&str, &str)] = &[
     ("host", "host"),
     ("ip4", "ip4"),
     ("ip6", "ip6"),
@@ -39,7 +39,7 @@ const JAIL_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// `freebsd.jail.allow` booleans, by parameter.
-const ALLOW_FIELDS: &[(&str, &str)] = &[
+pub(crate) const ALLOW_FIELDS: &[(&str, &str)] = &[
     ("allow.set_hostname", "setHostname"),
     ("allow.raw_sockets", "rawSockets"),
     ("allow.chflags", "chflags"),
@@ -76,29 +76,33 @@ pub fn apply_param_annotations<'a>(
     diagnostics: &mut Diagnostics,
 ) {
     for (key, text) in annotations {
-        let Some(param) = key.strip_prefix(PARAM_PREFIX) else {
+        let Some(result) = param_annotation(plan, key, text) else {
             continue;
         };
         let subject = format!("annotations[\"{key}\"]");
-        let values = match serde_json::from_str::<Json>(text)
-            .map_err(|e| e.to_string())
-            .and_then(|j| param_values(&j))
-        {
-            Ok(v) => v,
-            Err(e) => {
-                diagnostics.push(Diagnostic::error(
-                    subject,
-                    format!("not a JSON parameter value: {e}"),
-                ));
-                continue;
-            }
-        };
-        match set_param(plan, param, &values) {
+        match result {
             Ok(None) => {}
             Ok(Some(warning)) => diagnostics.push(Diagnostic::warning(subject, warning)),
             Err(message) => diagnostics.push(Diagnostic::error(subject, message)),
         }
     }
+}
+
+/// Applies one annotation if it is a [`PARAM_PREFIX`] one (`None` if not):
+/// `Ok` with a warning, if any, or the error.
+pub(crate) fn param_annotation(
+    plan: &mut JailPlan,
+    key: &str,
+    text: &str,
+) -> Option<Result<Option<String>, String>> {
+    let param = key.strip_prefix(PARAM_PREFIX)?;
+    Some(
+        serde_json::from_str::<Json>(text)
+            .map_err(|e| e.to_string())
+            .and_then(|j| param_values(&j))
+            .map_err(|e| format!("not a JSON parameter value: {e}"))
+            .and_then(|values| set_param(plan, param, &values)),
+    )
 }
 
 /// A JSON annotation value as jail.conf values: `true` is a bare boolean,
@@ -324,34 +328,44 @@ impl BundleEmitter {
             if !p.rlimits.is_empty() {
                 process["rlimits"] = json!(p.rlimits);
             }
+            if let Some(size) = p.console_size {
+                process["consoleSize"] = json!({ "height": size.height, "width": size.width });
+            }
             if p.no_new_privileges {
                 process["noNewPrivileges"] = json!(true);
             }
             return Some(process);
         }
-        let c = &plan.commands;
-        let sources: Vec<&str> = [("exec.start", &c.start), ("command", &c.command)]
-            .into_iter()
-            .filter(|(_, l)| !l.is_empty())
-            .map(|(n, _)| n)
-            .collect();
-        let commands: Vec<&String> = c.start.iter().chain(&c.command).collect();
-        let args = match commands.as_slice() {
-            [] => return None,
-            [one] => command_argv(one),
-            many => vec![
-                "/bin/sh".to_string(),
-                "-c".to_string(),
-                many.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" && "),
-            ],
-        };
+        let (args, sources) = derived_args(&plan.commands)?;
         self.annotations
             .insert(PROCESS_SOURCE.into(), json!(sources.join(",")));
         Some(json!({ "args": args, "cwd": "/", "user": { "uid": 0, "gid": 0 } }))
     }
+}
+
+/// The argv of the OCI process that jail(8)'s `exec.start` and `command`
+/// lists amount to (one command: its argv by jail(8)'s rule; several: one
+/// `/bin/sh -c` script joining them with `&&`), and the lists it came from.
+pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static str>)> {
+    let sources: Vec<&'static str> = [("exec.start", &c.start), ("command", &c.command)]
+        .into_iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(n, _)| n)
+        .collect();
+    let commands: Vec<&String> = c.start.iter().chain(&c.command).collect();
+    let args = match commands.as_slice() {
+        [] => return None,
+        [one] => command_argv(one),
+        many => vec![
+            "/bin/sh".to_string(),
+            "-c".to_string(),
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" && "),
+        ],
+    };
+    Some((args, sources))
 }
 
 #[cfg(test)]

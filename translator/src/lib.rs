@@ -10,6 +10,7 @@ pub mod emit;
 pub mod fstab;
 mod lower;
 mod migrate;
+pub mod oci;
 pub mod plan;
 pub mod source;
 mod typing;

@@ -368,10 +368,21 @@ pub struct Process {
     pub rlimits: Vec<Rlimit>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub terminal: bool,
+    /// The terminal's size, when `terminal` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_size: Option<ConsoleSize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub umask: Option<u32>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub no_new_privileges: bool,
+}
+
+/// A terminal size in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSize {
+    pub height: u32,
+    pub width: u32,
 }
 
 /// Who the process runs as.

@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests.
+//!
+//! A test whose prerequisite is missing (the shared corpus, root, a
+//! containerd) prints `SKIPPED: ...` on standard error and passes, unless the
+//! environment says `CI=true`: there a missing prerequisite fails the test.
+
+// Each test binary uses only some of these helpers.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// True when `available`; otherwise skips (false) or, under `CI=true`, fails
+/// with `what` as the reason.
+pub fn prerequisite(available: bool, what: &str) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("prerequisite missing under CI=true: {what}");
+    }
+    eprintln!("SKIPPED: {what}");
+    false
+}
+
+/// `../shared/corpus/jailconf` beside the workspace, if it is there.
+pub fn jailconf_corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/jailconf"
+    ));
+    let found = dir.join("expected").is_dir();
+    prerequisite(
+        found,
+        &format!("jail.conf corpus {} not found", dir.display()),
+    )
+    .then_some(dir)
+}
+
+/// The `*.conf` files directly in `dir`, by name.
+pub fn conf_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".conf"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A `runj` command with these arguments.
+pub fn runj<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_runj"));
+    command.args(args);
+    command
+}
+
+/// Runs `command` with `input` on its standard input.
+pub fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runj starts");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input)
+        .expect("stdin written");
+    child.wait_with_output().expect("runj finishes")
+}
