@@ -172,12 +172,10 @@ fn jail8(plan: &mut JailPlan, name: &str, negated: bool, values: &[String]) -> R
     Ok(())
 }
 
-/// A `mount` line, its mount point turned into a path inside the jail.
-fn mount_entry(plan: &JailPlan, line: &str) -> Result<Mount, String> {
+/// An fstab line, its mount point turned into a path inside the jail.
+pub(crate) fn mount_entry(plan: &JailPlan, line: &str) -> Result<Mount, String> {
     let l = fstab::parse_line(line)?;
-    let path = plan
-        .path()
-        .ok_or("mount lines need the jail's path to be set")?;
+    let path = plan.path().ok_or("mounts need the jail's path to be set")?;
     let destination = inside(path, &l.mountpoint).ok_or_else(|| {
         format!(
             "mount point \"{}\" is outside the jail's path \"{path}\"",

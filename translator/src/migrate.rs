@@ -10,9 +10,8 @@ use serde_json::Value as Json;
 use crate::bundle::config_json;
 use crate::conf::ResolvedJail;
 use crate::diagnostic::Diagnostic;
-use crate::fstab::parse_line;
-use crate::lower::{inside, lower};
-use crate::plan::{JailPlan, Mount};
+use crate::lower::{lower, mount_entry};
+use crate::plan::JailPlan;
 
 /// The outcome for one jail.
 #[derive(Debug, Clone)]
@@ -95,7 +94,7 @@ fn expand_fstab_files(plan: &mut JailPlan) -> Result<Vec<Diagnostic>, Diagnostic
         for (n, raw) in text.lines().enumerate() {
             let line = raw.split('#').next().unwrap_or("").trim();
             if !line.is_empty() {
-                let mount = fstab_mount(plan, line).map_err(|m| {
+                let mount = mount_entry(plan, line).map_err(|m| {
                     Diagnostic::error("mount.fstab", format!("{file}:{}: {m}", n + 1))
                 })?;
                 plan.mounts.entries.push(mount);
@@ -103,23 +102,6 @@ fn expand_fstab_files(plan: &mut JailPlan) -> Result<Vec<Diagnostic>, Diagnostic
         }
     }
     Ok(warnings)
-}
-
-fn fstab_mount(plan: &JailPlan, line: &str) -> Result<Mount, String> {
-    let l = parse_line(line)?;
-    let path = plan.path().ok_or("the jail has no path")?;
-    let destination = inside(path, &l.mountpoint).ok_or_else(|| {
-        format!(
-            "mount point \"{}\" is outside the jail's path \"{path}\"",
-            l.mountpoint
-        )
-    })?;
-    Ok(Mount {
-        fstype: l.fstype,
-        source: l.device,
-        destination,
-        options: l.options,
-    })
 }
 
 /// What changes when the jail runs as an OCI container.

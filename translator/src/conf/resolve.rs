@@ -338,6 +338,12 @@ fn resolve_jail(seq: usize, jail: CfJail, wild: &[(usize, CfJail)]) -> ResolvedJ
 // ---------------------------------------------------------------------------
 // Variable substitution (the `find_vars:` loop of load_config).
 
+/// A list can only be substituted for a reference that is the whole value
+/// (no text around it, no other reference after it).
+fn stands_alone(s: &CfString) -> bool {
+    s.text.is_empty() && s.vars.len() == 1
+}
+
 enum Lookup {
     Bad(Option<String>),
     ResolveFirst(usize),
@@ -364,6 +370,14 @@ fn substitute(m: &mut Merge) {
                                 Lookup::Bad(Some(format!("{}: variable loop", v.name)))
                             } else if params[q].values.iter().any(|vs| !vs.vars.is_empty()) {
                                 Lookup::ResolveFirst(q)
+                            } else if params[q].values.len() > 1
+                                && !stands_alone(&params[p].values[s])
+                            {
+                                let message = format!(
+                                    "{}: array cannot be substituted inline",
+                                    params[p].name
+                                );
+                                Lookup::Bad(Some(message))
                             } else {
                                 Lookup::Value(q)
                             }
@@ -401,23 +415,6 @@ fn substitute(m: &mut Merge) {
                             let values: Vec<String> =
                                 params[q].values.iter().map(|vs| vs.text.clone()).collect();
                             let target = &mut params[p].values[s];
-                            if values.len() > 1
-                                && (!target.text.is_empty() || target.vars.len() > 1)
-                            {
-                                let message = format!(
-                                    "{}: array cannot be substituted inline",
-                                    params[p].name
-                                );
-                                m.errors.push(ResolveError {
-                                    message,
-                                    origin: Some(v.origin),
-                                });
-                                for q in params.iter_mut().filter(|q| q.generation == generation) {
-                                    q.flags.bad = true;
-                                }
-                                params[p].values[s].vars.remove(0);
-                                continue;
-                            }
                             target.text.insert_str(v.pos, &values[0]);
                             target.vars.remove(0);
                             for later in &mut target.vars {
