@@ -133,3 +133,33 @@ fn unknown_jail_and_bad_file() {
             .contains("jail: /nonexistent/jail.conf: No such file or directory")
     );
 }
+
+#[test]
+fn runj_diff_finds_each_migrated_jail_unchanged() {
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/conf-examples/legacy.conf");
+    let out = tempfile::tempdir().unwrap();
+    let o = runj(&["migrate", "-f", conf, "-o", out.path().to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut checked = 0;
+    for entry in std::fs::read_dir(out.path()).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let jail = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let d = runj(&["diff", &format!("{conf}#{jail}"), dir.to_str().unwrap()]);
+        assert_eq!(
+            d.status.code(),
+            Some(0),
+            "{jail}: {}",
+            String::from_utf8_lossy(&d.stdout)
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}

@@ -96,7 +96,7 @@ fn unsupported_fields_allowed() {
 #[test]
 fn options_id_and_ext() {
     snapshot_bundle(
-        "ext-merge__options",
+        "minimal__id-and-ext",
         &[
             "conf-examples/bundles/minimal/config.json",
             "--id",

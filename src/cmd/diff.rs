@@ -13,7 +13,7 @@ use runj_translator::source::{Source, plans};
 
 #[derive(Args)]
 pub struct DiffArgs {
-    /// A jail.conf (optionally FILE#JAIL), or a plan saved as .json or .toml.
+    /// A jail.conf (optionally FILE#JAIL), a bundle directory or its config.json, or a plan (.json, .toml).
     old: String,
     /// The same kinds of input as OLD.
     new: String,

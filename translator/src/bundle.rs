@@ -161,6 +161,11 @@ pub fn config_json(plan: &JailPlan) -> Json {
     e.network(plan);
     e.jail8(plan);
     let mut jail = e.jail;
+    // A child jail `PARENT.ID` is written to a directory of that whole name;
+    // the parent field tells the translator which part is the parent.
+    if let Some((parent, _)) = plan.name.rsplit_once('.') {
+        jail.insert("parent".into(), json!(parent));
+    }
     if !e.allow.is_empty() {
         jail.insert("allow".into(), Json::Object(e.allow));
     }
@@ -223,6 +228,9 @@ impl BundleEmitter {
             }
         }
         match plan.param("allow.mount") {
+            // The spec's list names filesystems; `allow.mount` alone is kept
+            // as a parameter, since an empty list would read back as unset.
+            Some(Value::Bool(true)) if mount_fs.is_empty() => self.keep("allow.mount", json!(true)),
             Some(Value::Bool(true)) => {
                 self.allow.insert("mount".into(), json!(mount_fs));
             }
@@ -345,14 +353,21 @@ impl BundleEmitter {
 
 /// The argv of the OCI process that jail(8)'s `exec.start` and `command`
 /// lists amount to (one command: its argv by jail(8)'s rule; several: one
-/// `/bin/sh -c` script joining them with `&&`), and the lists it came from.
+/// `/bin/sh -c` script joining them with `&&`), and the lists it came from;
+/// `None` when they hold no command.
 pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static str>)> {
     let sources: Vec<&'static str> = [("exec.start", &c.start), ("command", &c.command)]
         .into_iter()
         .filter(|(_, l)| !l.is_empty())
         .map(|(n, _)| n)
         .collect();
-    let commands: Vec<&String> = c.start.iter().chain(&c.command).collect();
+    // Blank commands run nothing; they stay in the kept lists.
+    let commands: Vec<&String> = c
+        .start
+        .iter()
+        .chain(&c.command)
+        .filter(|s| !s.trim().is_empty())
+        .collect();
     let args = match commands.as_slice() {
         [] => return None,
         [one] => command_argv(one),

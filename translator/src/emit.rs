@@ -33,11 +33,17 @@ pub fn to_jailconf(plan: &JailPlan, header: &[String]) -> (Config, Diagnostics) 
     e.network(plan);
     e.mounts(plan);
     e.exec(plan);
+    // The process runs after the `command` list, as jail(8) would run one
+    // more `command` value.
+    let process_line = plan.process.as_ref().and_then(|p| e.process(p));
     for (stage, list) in plan.commands.stages() {
-        e.list(stage, list);
-    }
-    if let Some(process) = &plan.process {
-        e.process(process);
+        match (stage, &process_line) {
+            ("command", Some(line)) => e.list(
+                stage,
+                &[list.as_slice(), std::slice::from_ref(line)].concat(),
+            ),
+            _ => e.list(stage, list),
+        }
     }
     e.list("depend", &plan.depend);
     e.list("zfs.dataset", &plan.zfs_datasets);
@@ -200,15 +206,16 @@ impl Emitter {
         self.flag("allow.dying", x.allow_dying);
     }
 
-    fn process(&mut self, p: &Process) {
-        match command_line(p) {
-            Ok(line) => self.param("command", vec![line]),
-            Err(message) => {
+    /// Notes what jail.conf cannot say about the process, and returns its
+    /// command line.
+    fn process(&mut self, p: &Process) -> Option<String> {
+        let line = command_line(p)
+            .map_err(|message| {
                 self.items.push(comment(&format!("# process: {message}")));
                 self.diagnostics
                     .push(Diagnostic::error("process.args", message));
-            }
-        }
+            })
+            .ok();
         if p.user.uid != 0 || p.user.gid != 0 || !p.user.additional_gids.is_empty() {
             let message = format!(
                 "runs as uid {} gid {} (additional gids {:?}); jail.conf names users instead",
@@ -235,6 +242,7 @@ impl Emitter {
                 &format!("{umask:04o} is set by the runj executor"),
             );
         }
+        line
     }
 }
 

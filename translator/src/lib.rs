@@ -17,6 +17,6 @@ mod typing;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use lower::{Lowered, inside, lower};
+pub use lower::{Lowered, expand_fstab_files, inside, lower};
 pub use migrate::{Migration, migrate, migrate_all, report};
 pub use plan::JailPlan;

@@ -5,7 +5,7 @@ use crate::catalog::{self, Consumer, Type};
 use crate::conf::{Origin, ResolvedJail};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::fstab;
-use crate::plan::{Address, JailPlan, Mount};
+use crate::plan::{Address, JailPlan, Mount, Value};
 use crate::typing::{bool_value, int_value, kernel_value};
 use crate::validate::validate;
 
@@ -55,7 +55,12 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
             }
         }
     }
-    validate(&plan, &mut diagnostics);
+    // Without `path` the kernel roots the jail at its creator's root.
+    if plan.path().is_none() {
+        plan.parameters
+            .insert("path".into(), Value::Text("/".into()));
+    }
+    validate(&plan, &|name| name.to_string(), &mut diagnostics);
     let plan = (!diagnostics.has_errors()).then_some(plan);
     Lowered { plan, diagnostics }
 }
@@ -188,6 +193,36 @@ pub(crate) fn mount_entry(plan: &JailPlan, line: &str) -> Result<Mount, String> 
         destination,
         options: l.options,
     })
+}
+
+/// Reads each `mount.fstab` file as jail(8) does when it starts the jail
+/// (`#` starts a comment; blank lines are skipped) and appends its lines to
+/// the mount entries. A file that cannot be read here stays a reference,
+/// read when the jail starts as jail(8) would, and a warning says so.
+pub fn expand_fstab_files(plan: &mut JailPlan) -> Result<Vec<Diagnostic>, Diagnostic> {
+    let mut warnings = Vec::new();
+    for file in std::mem::take(&mut plan.mounts.fstab_files) {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                let why = runj_grammar::strerror(&e);
+                let message = format!("{file}: {why}; kept as a file to read when the jail starts");
+                warnings.push(Diagnostic::warning("mount.fstab", message));
+                plan.mounts.fstab_files.push(file);
+                continue;
+            }
+        };
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.split('#').next().unwrap_or("").trim();
+            if !line.is_empty() {
+                let mount = mount_entry(plan, line).map_err(|m| {
+                    Diagnostic::error("mount.fstab", format!("{file}:{}: {m}", n + 1))
+                })?;
+                plan.mounts.entries.push(mount);
+            }
+        }
+    }
+    Ok(warnings)
 }
 
 /// `host` as an absolute path inside the jail rooted at `root`, if it lies

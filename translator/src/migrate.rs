@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use crate::bundle::config_json;
 use crate::conf::ResolvedJail;
 use crate::diagnostic::Diagnostic;
-use crate::lower::{lower, mount_entry};
+use crate::lower::{expand_fstab_files, lower};
 use crate::plan::JailPlan;
 
 /// The outcome for one jail.
@@ -72,36 +72,6 @@ pub fn migrate(jail: &ResolvedJail) -> Migration {
         config: Some(config_json(&plan)),
         notes,
     }
-}
-
-/// Reads each `mount.fstab` file as jail(8) does when it starts the jail
-/// (`#` starts a comment; blank lines are skipped) and appends its lines to
-/// the mount entries. A file that cannot be read here stays a reference,
-/// read when the jail starts as jail(8) would, and a warning says so.
-fn expand_fstab_files(plan: &mut JailPlan) -> Result<Vec<Diagnostic>, Diagnostic> {
-    let mut warnings = Vec::new();
-    for file in std::mem::take(&mut plan.mounts.fstab_files) {
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                let why = runj_grammar::strerror(&e);
-                let message = format!("{file}: {why}; kept as a file to read when the jail starts");
-                warnings.push(Diagnostic::warning("mount.fstab", message));
-                plan.mounts.fstab_files.push(file);
-                continue;
-            }
-        };
-        for (n, raw) in text.lines().enumerate() {
-            let line = raw.split('#').next().unwrap_or("").trim();
-            if !line.is_empty() {
-                let mount = mount_entry(plan, line).map_err(|m| {
-                    Diagnostic::error("mount.fstab", format!("{file}:{}: {m}", n + 1))
-                })?;
-                plan.mounts.entries.push(mount);
-            }
-        }
-    }
-    Ok(warnings)
 }
 
 /// What changes when the jail runs as an OCI container.

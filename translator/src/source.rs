@@ -1,6 +1,6 @@
-//! Where plans come from: a jail.conf (all jails, or `FILE#JAIL`), or a plan
-//! saved as JSON or TOML. (`runj diff` and `runj migrate` name their inputs
-//! this way.)
+//! Where plans come from: a jail.conf (all jails, or `FILE#JAIL`), an OCI
+//! bundle (its directory or its `config.json`), or a plan saved as JSON or
+//! TOML. `runj diff` names its inputs this way.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,7 @@ use runj_grammar::{LoadError, load};
 
 use crate::conf::resolve;
 use crate::diagnostic::Diagnostics;
-use crate::lower::lower;
+use crate::lower::{expand_fstab_files, lower};
 use crate::plan::JailPlan;
 
 /// One input as named on the command line.
@@ -16,6 +16,8 @@ use crate::plan::JailPlan;
 pub enum Source {
     /// A jail.conf, all its jails or only the one named after `#`.
     JailConf { path: PathBuf, jail: Option<String> },
+    /// An OCI bundle: a directory, or its `config.json`.
+    Bundle(PathBuf),
     /// A plan saved by `runj plan --format json`.
     PlanJson(PathBuf),
     /// A plan saved by `runj plan --format toml`.
@@ -23,9 +25,10 @@ pub enum Source {
 }
 
 impl Source {
-    /// Classifies an argument: `*.json` and `*.toml` files are plans, anything
-    /// else is a jail.conf, with `#JAIL` selecting one jail when the part
-    /// before `#` is an existing file.
+    /// Classifies an argument: a directory is a bundle; a `*.json` file is a
+    /// bundle's config when it has an `ociVersion`, else a plan; `*.toml` is
+    /// a plan; anything else is a jail.conf, with `#JAIL` selecting one jail
+    /// when the part before `#` is an existing file.
     pub fn classify(arg: &str) -> Source {
         if let Some((file, jail)) = arg.rsplit_once('#')
             && Path::new(file).is_file()
@@ -36,7 +39,11 @@ impl Source {
             };
         }
         let path = PathBuf::from(arg);
+        if path.is_dir() {
+            return Source::Bundle(path);
+        }
         match path.extension().and_then(|e| e.to_str()) {
+            Some("json") if is_oci_config(&path) => Source::Bundle(path),
             Some("json") => Source::PlanJson(path),
             Some("toml") => Source::PlanToml(path),
             _ => Source::JailConf { path, jail: None },
@@ -71,6 +78,16 @@ impl From<LoadError> for SourceError {
 pub fn plans(source: &Source) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     match source {
         Source::JailConf { path, jail } => jailconf_plans(path, jail.as_deref()),
+        Source::Bundle(path) => {
+            let compiled = crate::oci::compile(path, &crate::oci::BundleOptions::default());
+            match compiled.plan {
+                Some(plan) => Ok((vec![plan], compiled.diagnostics)),
+                None => Err(SourceError::Invalid {
+                    path: path.display().to_string(),
+                    diagnostics: compiled.diagnostics,
+                }),
+            }
+        }
         Source::PlanJson(path) => {
             let text = read(path)?;
             let plan = serde_json::from_str(&text).map_err(|e| plan_error(path, e.to_string()))?;
@@ -103,8 +120,16 @@ fn jailconf_plans(
     let mut plans = Vec::with_capacity(resolved.len());
     let mut warnings = Diagnostics::default();
     for j in &resolved {
-        let lowered = lower(j);
-        match lowered.plan {
+        let mut lowered = lower(j);
+        // `mount.fstab` files are compared by their lines, as `runj migrate`
+        // writes them, when they can be read here.
+        if let Some(plan) = &mut lowered.plan {
+            match expand_fstab_files(plan) {
+                Ok(notes) => lowered.diagnostics.0.extend(notes),
+                Err(e) => lowered.diagnostics.push(e),
+            }
+        }
+        match lowered.plan.filter(|_| !lowered.diagnostics.has_errors()) {
             Some(plan) => plans.push(plan),
             None => {
                 return Err(SourceError::Invalid {
@@ -116,6 +141,14 @@ fn jailconf_plans(
         warnings.0.extend(lowered.diagnostics.0);
     }
     Ok((plans, warnings))
+}
+
+/// A JSON object with an `ociVersion` key: a runtime-spec config.
+fn is_oci_config(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|json| json.get("ociVersion").is_some())
 }
 
 fn read(path: &Path) -> Result<String, SourceError> {

@@ -4,8 +4,9 @@
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::plan::{JailPlan, Value};
 
-/// Adds an error for each rule the plan breaks.
-pub fn validate(plan: &JailPlan, out: &mut Diagnostics) {
+/// Adds an error for each rule the plan breaks. `subject` names where a
+/// parameter was set (itself for jail.conf, a JSON path for a bundle).
+pub fn validate(plan: &JailPlan, subject: &dyn Fn(&str) -> String, out: &mut Diagnostics) {
     let mode = |name: &str| match plan.param(name) {
         Some(Value::Text(m)) => Some(m.as_str()),
         _ => None,
@@ -46,6 +47,28 @@ pub fn validate(plan: &JailPlan, out: &mut Diagnostics) {
                 ),
             ));
         }
+    }
+    // samuelkarp/runj jail/params.go refuses names with host = inherit.
+    if mode("host") == Some("inherit") {
+        for name in ["host.hostname", "host.domainname"]
+            .into_iter()
+            .filter(|n| plan.param(n).is_some())
+        {
+            out.push(Diagnostic::error(
+                subject("host"),
+                format!(
+                    "host = inherit keeps the host's names, but {} sets {name}",
+                    subject(name)
+                ),
+            ));
+        }
+    }
+    // jail(8) moves interfaces with `ifconfig IF vnet JID`, which needs a vnet.
+    if !plan.network.vnet_interfaces.is_empty() && mode("vnet") != Some("new") {
+        out.push(Diagnostic::error(
+            subject("vnet.interface"),
+            "interfaces can only be moved into a jail with its own vnet (vnet = new)",
+        ));
     }
     for m in &plan.mounts.entries {
         if !m.destination.starts_with('/') || m.destination.split('/').any(|c| c == "..") {

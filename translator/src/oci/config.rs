@@ -32,8 +32,9 @@ pub(super) struct Rlimit {
     pub hard: u64,
 }
 
-/// The runtime-spec major version and the last minor version runj knows.
-const SPEC_VERSION: (u64, u64) = (1, 3);
+/// The runtime-spec version runj implements: major, and its last minor.
+const SPEC_MAJOR: u64 = 1;
+const SPEC_MINOR: u64 = 3;
 
 /// Splits and reads a config.json document; `None` if a part did not read.
 pub(super) fn read(mut doc: Json, report: &mut Report) -> Option<Config> {
@@ -68,15 +69,14 @@ fn check_version(version: Option<&Json>, report: &mut Report) {
     let core = text.split(['-', '+']).next().unwrap_or_default();
     let numbers: Vec<Option<u64>> = core.split('.').map(|n| n.parse().ok()).collect();
     match numbers.as_slice() {
-        [Some(major), Some(minor), Some(_)]
-            if (*major, *minor) <= SPEC_VERSION && *major == SPEC_VERSION.0 => {}
-        [Some(major), Some(_), Some(_)] if *major == SPEC_VERSION.0 => report.warning(
+        [Some(SPEC_MAJOR), Some(minor), Some(_)] if *minor <= SPEC_MINOR => {}
+        [Some(SPEC_MAJOR), Some(_), Some(_)] => report.warning(
             "ociVersion",
-            format!("{text} is newer than 1.3, the runtime-spec version runj implements"),
+            format!("{text} is newer than {SPEC_MAJOR}.{SPEC_MINOR}, the runtime-spec version runj implements"),
         ),
         [Some(_), Some(_), Some(_)] => report.error(
             "ociVersion",
-            format!("{text}: runj implements runtime-spec 1.x"),
+            format!("{text}: runj implements runtime-spec {SPEC_MAJOR}.x"),
         ),
         _ => report.error("ociVersion", format!("\"{text}\" is not a SemVer version")),
     }

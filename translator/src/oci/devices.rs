@@ -37,10 +37,13 @@ pub(super) fn rules(devices: &[Device], mounts: &[Mount], report: &mut Report) -
     devices
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| rule(d, &format!("freebsd.devices[{i}]"), report))
-        .map(|rule| DevfsRule {
-            destination: "/dev".into(),
-            rule,
+        .filter_map(|(i, d)| {
+            let subject = format!("freebsd.devices[{i}]");
+            rule(d, &subject, report).map(|rule| DevfsRule {
+                destination: "/dev".into(),
+                rule,
+                subject,
+            })
         })
         .collect()
 }

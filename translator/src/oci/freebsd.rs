@@ -7,21 +7,21 @@
 use serde::{Deserialize, Serialize};
 
 /// `freebsd`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub(super) struct FreeBsd {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub devices: Vec<Device>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub jail: Option<Jail>,
 }
 
 /// `freebsd.devices[]`: a device to expose in the container's devfs.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(super) struct Device {
     /// Relative to `/dev`; required by config-freebsd.md (not the schema).
     pub path: String,
     /// Permission bits in decimal (schema `FileMode`, 0..=511).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mode: Option<u32>,
 }
 
@@ -42,7 +42,9 @@ pub(super) enum SharingModeNoDisable {
     Inherit,
 }
 
-/// `freebsd.jail`. Absent fields keep the kernel's defaults.
+/// `freebsd.jail`. Absent fields keep the kernel's defaults. It serializes
+/// back to its JSON field names, absent ones skipped, which is how
+/// [`super::jail`] maps fields to parameters by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Jail {

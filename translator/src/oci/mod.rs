@@ -4,10 +4,10 @@
 //!
 //! 1. config.json's standard fields (`root`, `hostname`, `domainname`,
 //!    `mounts`, `process`, `hooks`, `annotations`), read with the `oci-spec`
-//!    crate ([`config`]);
+//!    crate (`config.rs`);
 //! 2. its runtime-spec v1.3 `freebsd` object, read with runj's own types
-//!    ([`freebsd`]), merged with runj's `runj.ext.json` ([`ext`]);
-//! 3. ocijail's `org.freebsd.*` annotations ([`annotations`]);
+//!    (`freebsd.rs`), merged with runj's `runj.ext.json` (`ext.rs`);
+//! 3. ocijail's `org.freebsd.*` annotations (`annotations.rs`);
 //! 4. the `org.freebsd.jail.param.*` annotations `runj migrate` writes
 //!    ([`crate::bundle`]).
 //!
@@ -16,7 +16,7 @@
 //! [`BundleOptions::allow_unsupported`] is set; a property runj does not
 //! know is a warning (runtime-spec config.md "Extensibility"). Diagnostics
 //! name the JSON path they are about (`mounts[2].destination`). The plan is
-//! then checked like a jail.conf jail.
+//! then checked like a jail.conf jail. Field by field: docs/spec-coverage.md.
 //!
 //! The executor, not the plan, keeps a created container's jail alive until
 //! its process starts, so the plan has no `persist` (a printed jail.conf
@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 
 use crate::bundle::{PARAM_PREFIX, PROCESS_SOURCE, derived_args, param_annotation};
 use crate::diagnostic::Diagnostics;
-use crate::plan::{JailPlan, Mount, Process, Value};
+use crate::plan::{JailPlan, Mount, Process};
 use crate::validate::validate;
 use config::Config;
 use paths::Bundle;
@@ -94,12 +94,11 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
     }
     let mut tracked = Tracked::default();
     parameters(&config, &bundle, &labels, &mut tracked, report);
-    check_sources(&tracked, report);
     let parent = tracked
         .parent
         .clone()
         .map(|p| (p, tracked.source("parent").unwrap_or_default().to_string()));
-    let mut plan = tracked.plan;
+    let mut plan = std::mem::take(&mut tracked.plan);
     name(
         options.id.as_deref(),
         &bundle.dir,
@@ -113,7 +112,8 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
         plan.hooks = hooks::translate(hooks, report);
     }
     plan.annotations = kept_annotations(&config, report);
-    validate(&plan, &mut report.diagnostics);
+    let subject = |key: &str| tracked.source(key).unwrap_or(key).to_string();
+    validate(&plan, &subject, &mut report.diagnostics);
     Some(plan)
 }
 
@@ -147,36 +147,11 @@ fn parameters(
     }
 }
 
-/// Rules between settings from different fields: `host = inherit` keeps
-/// the host's names (samuelkarp/runj jail/params.go refuses a hostname
-/// with it), and only a vnet jail takes interfaces into its vnet.
-fn check_sources(t: &Tracked, report: &mut Report) {
-    let source = |key: &str| t.source(key).unwrap_or(key).to_string();
-    if t.plan.param("host") == Some(&Value::Text("inherit".into())) {
-        for name in ["host.hostname", "host.domainname"] {
-            if t.plan.param(name).is_some() {
-                report.error(
-                    source("host"),
-                    format!(
-                        "host is \"inherit\", which keeps the host's names, but {} sets {name}",
-                        source(name)
-                    ),
-                );
-            }
-        }
-    }
-    let vnet_new = t.plan.param("vnet") == Some(&Value::Text("new".into()));
-    if !t.plan.network.vnet_interfaces.is_empty() && !vnet_new {
-        report.error(
-            source("vnet.interface"),
-            "interfaces can only be moved into a jail with its own vnet (vnet = \"new\")",
-        );
-    }
-}
-
 /// The jail's name: the container id (config-freebsd.md: the name SHOULD be
 /// the container id), under its parent as `PARENT.ID` (as ocijail names
-/// children). A numeric name must be the jail's id (kern_jail.c).
+/// children). A numeric name must be the jail's id (kern_jail.c). A bundle
+/// directory named after the whole jail name (`PARENT.ID`, as `runj migrate`
+/// writes a child jail) gives the id `ID`.
 fn name(
     id: Option<&str>,
     dir: &Path,
@@ -185,7 +160,19 @@ fn name(
     report: &mut Report,
 ) {
     let id = id.map_or_else(
-        || dir.file_name().unwrap_or_default().to_string_lossy(),
+        || {
+            let dir_name = dir.file_name().unwrap_or_default().to_string_lossy();
+            match &parent {
+                Some((p, _)) => match dir_name
+                    .strip_prefix(p.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                {
+                    Some(child) => child.to_string().into(),
+                    None => dir_name,
+                },
+                None => dir_name,
+            }
+        },
         Into::into,
     );
     if id.is_empty() {
@@ -244,7 +231,7 @@ fn filesystems(config: &Config, bundle: &Bundle, plan: &mut JailPlan, report: &m
     for rule in &rules {
         match devices::rule_command(&root, rule) {
             Ok(command) => plan.commands.prestart.push(command),
-            Err(message) => report.error("mounts", message),
+            Err(message) => report.error(&rule.subject, message),
         }
     }
     plan.mounts.entries = entries;
@@ -287,4 +274,286 @@ fn kept_annotations(config: &Config, report: &mut Report) -> indexmap::IndexMap<
         .filter(|(k, _)| !k.starts_with(PARAM_PREFIX) && *k != PROCESS_SOURCE)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+    use crate::plan::Value;
+
+    /// Compiles a bundle directory named `dir` holding `config` (and
+    /// `ext` as runj.ext.json); the plan and the diagnostics as text.
+    fn compiled(
+        dir: &str,
+        config: Json,
+        ext: Option<Json>,
+        options: &BundleOptions,
+    ) -> (Option<JailPlan>, Vec<String>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let bundle = tmp.path().join(dir);
+        std::fs::create_dir(&bundle).unwrap();
+        std::fs::write(bundle.join(CONFIG_FILE_NAME), config.to_string()).unwrap();
+        if let Some(ext) = ext {
+            std::fs::write(bundle.join(EXT_FILE_NAME), ext.to_string()).unwrap();
+        }
+        let out = compile(&bundle, options);
+        let shown = out.diagnostics.0.iter().map(ToString::to_string).collect();
+        (out.plan, shown)
+    }
+
+    fn config(extra: Json) -> Json {
+        let mut c = json!({
+            "ociVersion": "1.3.0",
+            "root": { "path": "/jails/x" },
+            "process": { "args": ["/bin/sh"], "cwd": "/", "user": { "uid": 0, "gid": 0 } }
+        });
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    }
+
+    fn plain(extra: Json) -> (Option<JailPlan>, Vec<String>) {
+        compiled("web", config(extra), None, &BundleOptions::default())
+    }
+
+    #[test]
+    fn a_minimal_bundle() {
+        let (plan, shown) = plain(json!({ "hostname": "web.example" }));
+        assert!(shown.is_empty(), "{shown:?}");
+        let plan = plan.unwrap();
+        assert_eq!(plan.name, "web");
+        assert_eq!(plan.path(), Some("/jails/x"));
+        assert_eq!(
+            plan.param("host.hostname"),
+            Some(&Value::Text("web.example".into()))
+        );
+        assert_eq!(plan.param("host"), None, "implied by the kernel");
+        assert_eq!(plan.process.unwrap().args, ["/bin/sh"]);
+    }
+
+    #[test]
+    fn names() {
+        let with_id = |id: &str| BundleOptions {
+            id: Some(id.into()),
+            ..BundleOptions::default()
+        };
+        let (plan, _) = compiled("b", config(json!({})), None, &with_id("app"));
+        assert_eq!(plan.unwrap().name, "app");
+        let (plan, _) = compiled("b", config(json!({})), None, &with_id("42"));
+        let plan = plan.unwrap();
+        assert_eq!((plan.name.as_str(), plan.jid), ("42", Some(42)));
+        let parent = json!({ "freebsd": { "jail": { "parent": "pod" } } });
+        let (plan, _) = compiled("b", config(parent.clone()), None, &with_id("app"));
+        assert_eq!(plan.unwrap().name, "pod.app");
+        let (plan, _) = compiled("pod.app", config(parent), None, &BundleOptions::default());
+        assert_eq!(
+            plan.unwrap().name,
+            "pod.app",
+            "a directory named after the whole jail name"
+        );
+        for (id, message) in [
+            ("", "error: id: the container id is empty"),
+            (
+                "a.b",
+                "error: id: \"a.b\" contains '.', which would make the jail a child of jail \"a\"",
+            ),
+            (
+                "0",
+                "error: id: a numeric id names a jail id, and 0 is not one",
+            ),
+        ] {
+            let (plan, shown) = compiled("b", config(json!({})), None, &with_id(id));
+            assert!(plan.is_none());
+            assert!(shown[0].starts_with(message), "{shown:?}");
+        }
+        let (_, shown) = plain(json!({ "annotations": { "org.freebsd.parentJail": "pod." } }));
+        assert_eq!(
+            shown,
+            ["error: annotations[\"org.freebsd.parentJail\"]: \"pod.\" is not a jail name"]
+        );
+    }
+
+    #[test]
+    fn conflicts_between_sources() {
+        let (plan, shown) = plain(json!({
+            "freebsd": { "jail": { "vnet": "new", "parent": "a" } },
+            "annotations": { "org.freebsd.jail.vnet": "inherit", "org.freebsd.parentJail": "b" }
+        }));
+        assert!(plan.is_none());
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.parentJail\"]: sets parent to \"b\", but freebsd.jail.parent sets it to \"a\"",
+                "error: annotations[\"org.freebsd.jail.vnet\"]: sets vnet to \"inherit\", but freebsd.jail.vnet sets it to \"new\"",
+            ]
+        );
+        let (_, shown) = plain(json!({
+            "freebsd": { "jail": { "ip4": "disable" } },
+            "annotations": { "org.freebsd.jail.param.ip4": "\"new\"" }
+        }));
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.jail.param.ip4\"]: sets ip4 to \"new\", but freebsd.jail.ip4 sets it to \"disable\""
+            ]
+        );
+    }
+
+    #[test]
+    fn the_extension_overrides_without_conflict() {
+        let c = config(json!({ "freebsd": { "jail": { "vnet": "inherit" } } }));
+        let ext = json!({ "network": { "vnet": { "mode": "new", "interfaces": ["epair0b"] } } });
+        let (plan, shown) = compiled("b", c.clone(), Some(ext), &BundleOptions::default());
+        assert!(shown.is_empty(), "{shown:?}");
+        let plan = plan.unwrap();
+        assert_eq!(plan.param("vnet"), Some(&Value::Text("new".into())));
+        assert_eq!(plan.network.vnet_interfaces, ["epair0b"]);
+        let tmp = tempfile::tempdir().unwrap();
+        let explicit = BundleOptions {
+            ext: Some(tmp.path().join("missing.json")),
+            ..BundleOptions::default()
+        };
+        let (plan, shown) = compiled("b", c, None, &explicit);
+        assert!(plan.is_none());
+        assert!(
+            shown[0].ends_with("missing.json: No such file or directory"),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn rules_across_fields() {
+        let (_, shown) = plain(
+            json!({ "hostname": "h", "domainname": "d", "freebsd": { "jail": { "host": "inherit" } } }),
+        );
+        assert_eq!(
+            shown,
+            [
+                "error: freebsd.jail.host: host = inherit keeps the host's names, but hostname sets host.hostname",
+                "error: freebsd.jail.host: host = inherit keeps the host's names, but domainname sets host.domainname",
+            ]
+        );
+        let (_, shown) = plain(json!({ "freebsd": { "jail": { "vnetInterfaces": ["epair0b"] } } }));
+        assert_eq!(
+            shown,
+            [
+                "error: freebsd.jail.vnetInterfaces: interfaces can only be moved into a jail with its own vnet (vnet = new)"
+            ]
+        );
+        let (_, shown) =
+            plain(json!({ "freebsd": { "jail": { "vnet": "new", "ip4Addr": ["192.0.2.1"] } } }));
+        assert_eq!(
+            shown,
+            ["error: vnet: a vnet jail cannot have IP address restrictions (ip4.addr, ip6.addr)"]
+        );
+    }
+
+    #[test]
+    fn a_read_only_root_is_mounted_first() {
+        let (plan, _) = plain(json!({
+            "root": { "path": "/jails/x", "readonly": true },
+            "mounts": [{ "destination": "/tmp", "type": "tmpfs" }]
+        }));
+        let entries = plan.unwrap().mounts.entries;
+        assert_eq!(
+            entries[0],
+            Mount {
+                fstype: "nullfs".into(),
+                source: "/jails/x".into(),
+                destination: "/".into(),
+                options: vec!["ro".into()],
+            }
+        );
+        assert_eq!(entries[1].destination, "/tmp");
+    }
+
+    #[test]
+    fn devfs_rules_become_prestart_commands() {
+        let (plan, shown) = plain(json!({
+            "mounts": [{ "destination": "/dev", "type": "devfs", "options": ["ruleset=4", "rule=path shm unhide"] }],
+            "freebsd": { "devices": [{ "path": "pf", "mode": 448 }] }
+        }));
+        assert!(shown.is_empty(), "{shown:?}");
+        assert_eq!(
+            plan.unwrap().commands.prestart,
+            [
+                "/sbin/devfs -m /jails/x/dev rule apply path shm unhide",
+                "/sbin/devfs -m /jails/x/dev rule apply path pf unhide mode 0700",
+            ]
+        );
+        let (_, shown) = plain(json!({
+            "mounts": [{ "destination": "/dev", "type": "devfs" }],
+            "freebsd": { "devices": [{ "path": "p\u{0}f" }] }
+        }));
+        assert!(
+            shown[0].starts_with("error: freebsd.devices[0]: cannot quote the devfs rule"),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn a_derived_process_stays_in_the_commands() {
+        let derived = json!({
+            "process": { "args": ["/bin/sh", "/etc/rc"], "cwd": "/", "user": { "uid": 0, "gid": 0 } },
+            "annotations": {
+                "org.freebsd.jail.process-source": "exec.start",
+                "org.freebsd.jail.param.exec.start": "[\"/bin/sh /etc/rc\"]",
+                "com.example": "kept"
+            }
+        });
+        let (plan, shown) = plain(derived.clone());
+        assert!(shown.is_empty(), "{shown:?}");
+        let plan = plan.unwrap();
+        assert_eq!(plan.process, None);
+        assert_eq!(plan.commands.start, ["/bin/sh /etc/rc"]);
+        assert_eq!(plan.annotations.keys().collect::<Vec<_>>(), ["com.example"]);
+        let mut edited = derived;
+        edited["process"]["args"] = json!(["/bin/sh", "/etc/other"]);
+        let (_, shown) = plain(edited);
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.jail.process-source\"]: the process is not the one exec.start and command amount to; remove this annotation to run it as given"
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_annotation_keys() {
+        let (_, shown) = plain(json!({ "annotations": { "": "x" } }));
+        assert_eq!(
+            shown,
+            ["error: annotations[\"\"]: annotation keys must not be empty"]
+        );
+    }
+
+    #[test]
+    fn unsupported_fields_can_be_allowed() {
+        let c = config(json!({ "linux": { "namespaces": [] } }));
+        let (plan, _) = compiled("b", c.clone(), None, &BundleOptions::default());
+        assert!(plan.is_none());
+        let allowed = BundleOptions {
+            allow_unsupported: true,
+            ..BundleOptions::default()
+        };
+        let (plan, shown) = compiled("b", c, None, &allowed);
+        assert!(plan.is_some());
+        assert!(shown[0].starts_with("warning: linux: "));
+    }
+
+    #[test]
+    fn unreadable_bundles() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = compile(&tmp.path().join("none"), &BundleOptions::default());
+        assert!(out.plan.is_none() && out.diagnostics.has_errors());
+        let out = compile(tmp.path(), &BundleOptions::default());
+        assert!(
+            out.diagnostics.0[0]
+                .to_string()
+                .ends_with("config.json: No such file or directory")
+        );
+    }
 }

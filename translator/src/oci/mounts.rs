@@ -28,6 +28,8 @@ pub(super) struct DevfsRule {
     pub destination: String,
     /// The rule, as devfs(8) `rule apply` takes it (`path pf unhide`).
     pub rule: Vec<String>,
+    /// The JSON path the rule comes from.
+    pub subject: String,
 }
 
 /// Linux filesystem types and what FreeBSD has instead.
@@ -171,9 +173,10 @@ fn one(
     let mut devfs_rules = Vec::new();
     let options = options(at, &fstype, &given, report, &mut devfs_rules);
     let destination = destination?;
-    rules.extend(devfs_rules.into_iter().map(|rule| DevfsRule {
+    rules.extend(devfs_rules.into_iter().map(|(subject, rule)| DevfsRule {
         destination: destination.clone(),
         rule,
+        subject,
     }));
     Some(Mount {
         fstype,
@@ -234,13 +237,14 @@ fn source(
     })
 }
 
-/// The options mount(8) gets; pseudo-options are taken out.
+/// The options mount(8) gets; pseudo-options are taken out, devfs rules
+/// into `rules` with where they come from.
 fn options(
     at: &str,
     fstype: &str,
     given: &[String],
     report: &mut Report,
-    rules: &mut Vec<Vec<String>>,
+    rules: &mut Vec<(String, Vec<String>)>,
 ) -> Vec<String> {
     let mut kept = Vec::new();
     for (j, option) in given.iter().enumerate() {
@@ -261,7 +265,7 @@ fn options(
             o => match (fstype, o.split_once('=')) {
                 ("devfs", Some(("rule", rule))) => match rule.split_whitespace().map(str::to_string).collect::<Vec<_>>() {
                     words if words.is_empty() => report.error(subject, "an empty devfs rule"),
-                    words => rules.push(words),
+                    words => rules.push((subject, words)),
                 },
                 (_, Some(("rule", _))) => report.error(subject, "rule= applies to devfs mounts only"),
                 ("devfs", Some(("ruleset", n))) if n.parse::<u16>().is_err() => {
@@ -345,7 +349,8 @@ mod tests {
                 destination: "/dev".into(),
                 rule: ["path", "shm", "unhide", "mode", "1777"]
                     .map(String::from)
-                    .to_vec()
+                    .to_vec(),
+                subject: "mounts[4].options[1]".into(),
             }]
         );
         assert_eq!(
@@ -382,7 +387,8 @@ mod tests {
                 { "destination": "/n", "type": "nullfs" },
                 { "destination": "/t", "type": "tmpfs", "options": ["tmpcopyup", "rshared"] },
                 { "destination": "/d", "type": "devfs", "options": ["ruleset=x", "rule="] },
-                { "destination": "/e", "type": "tmpfs", "options": ["rule=path a unhide"] }
+                { "destination": "/e", "type": "tmpfs", "options": ["rule=path a unhide"] },
+                { "destination": "/f", "source": "../../up" }
             ]),
             false,
         );
@@ -398,6 +404,7 @@ mod tests {
                 "error: mounts[4].options[0]: ruleset \"x\" is not a number from 0 to 65535",
                 "error: mounts[4].options[1]: an empty devfs rule",
                 "error: mounts[5].options[0]: rule= applies to devfs mounts only",
+                "error: mounts[6].source: \"../../up\" climbs above /",
             ]
         );
         let (m, _, shown) = translated(

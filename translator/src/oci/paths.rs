@@ -177,6 +177,12 @@ mod tests {
             Some("/b/x/s")
         );
         assert!(report.diagnostics.0.is_empty());
+        assert_eq!(root_path(Some(&root("../../../r")), dir, &mut report), None);
+        assert_eq!(
+            report.diagnostics.0[0].message,
+            "\"/b/x/../../../r\" climbs above /"
+        );
+        let mut report = Report::new(false);
         assert_eq!(
             root_path(None, dir, &mut report).as_deref(),
             Some("/b/x/root")

@@ -208,6 +208,19 @@ mod tests {
     }
 
     #[test]
+    fn console_size_fits_a_terminal() {
+        let (p, shown) = translated(
+            json!({ "terminal": true, "consoleSize": { "height": 4294967296u64, "width": 80 }, "args": ["sh"], "cwd": "/", "user": { "uid": 0, "gid": 0 } }),
+            json!([]),
+        );
+        assert!(p.is_none());
+        assert_eq!(
+            shown,
+            ["error: process.consoleSize: larger than a terminal can be"]
+        );
+    }
+
+    #[test]
     fn console_size_needs_a_terminal() {
         let (p, _) = translated(
             json!({ "consoleSize": { "height": 24, "width": 80 }, "args": ["sh"], "cwd": "/", "user": { "uid": 0, "gid": 0 } }),
