@@ -10,6 +10,8 @@ mod cmd;
 #[derive(Parser)]
 #[command(name = "runj", version, about)]
 struct Cli {
+    #[command(flatten)]
+    global: cmd::runtime::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -25,6 +27,12 @@ enum Command {
     Migrate(cmd::migrate::MigrateArgs),
     /// Print the jail plan of an OCI bundle as jail.conf, JSON or TOML.
     Plan(cmd::plan::PlanArgs),
+    /// Run a plan (bundle, jail.conf#JAIL, plan file) to completion, or print its steps.
+    Apply(cmd::apply::ApplyArgs),
+    /// Print what this runtime supports (runtime-spec features).
+    Features,
+    #[command(flatten)]
+    Lifecycle(cmd::lifecycle::Lifecycle),
 }
 
 fn main() -> ExitCode {
@@ -34,11 +42,15 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
         Command::Plan(args) => cmd::plan::run(args),
+        Command::Apply(args) => cmd::apply::run(args, &cli.global),
+        Command::Features => cmd::features::run(),
+        Command::Lifecycle(c) => cmd::lifecycle::run(c, &cli.global),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("runj: {err:#}");
+            cli.global.log("error", &format!("{err:#}"));
             ExitCode::from(2)
         }
     }

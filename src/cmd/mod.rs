@@ -1,7 +1,11 @@
 //! One module per command; each parses nothing itself and calls the crates.
 
+pub mod apply;
 mod atomic;
 pub mod conf;
 pub mod diff;
+pub mod features;
+pub mod lifecycle;
 pub mod migrate;
 pub mod plan;
+pub mod runtime;

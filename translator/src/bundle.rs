@@ -355,6 +355,16 @@ impl BundleEmitter {
 /// lists amount to (one command: its argv by jail(8)'s rule; several: one
 /// `/bin/sh -c` script joining them with `&&`), and the lists it came from;
 /// `None` when they hold no command.
+/// The OCI process jail(8)'s `exec.start` and `command` amount to, run
+/// from `/`: what a migrated bundle's [`PROCESS_SOURCE`] annotation names.
+pub fn derived_process(c: &Commands) -> Option<crate::plan::Process> {
+    derived_args(c).map(|(args, _)| crate::plan::Process {
+        args,
+        cwd: "/".into(),
+        ..crate::plan::Process::default()
+    })
+}
+
 pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static str>)> {
     let sources: Vec<&'static str> = [("exec.start", &c.start), ("command", &c.command)]
         .into_iter()

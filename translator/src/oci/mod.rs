@@ -39,9 +39,9 @@ mod unsupported;
 
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{PARAM_PREFIX, PROCESS_SOURCE, derived_args, param_annotation};
+use crate::bundle::{PARAM_PREFIX, PROCESS_SOURCE, param_annotation};
 use crate::diagnostic::Diagnostics;
-use crate::plan::{JailPlan, Mount, Process};
+use crate::plan::{JailPlan, Mount};
 use crate::validate::validate;
 use config::Config;
 use paths::Bundle;
@@ -79,6 +79,27 @@ pub fn compile(bundle: &Path, options: &BundleOptions) -> Compiled {
     Compiled {
         plan,
         diagnostics: report.diagnostics,
+    }
+}
+
+/// A process given alone as the runtime-spec's `process` JSON (what
+/// `runj exec --process` reads), checked and translated as a bundle's.
+pub fn process_from_json(text: &str) -> Result<crate::plan::Process, String> {
+    let given: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let document = serde_json::json!({ "ociVersion": "1.3.0", "process": given });
+    let mut report = Report::new(false);
+    let process = config::read(document, &mut report).and_then(|c| {
+        let p = c.spec.process().clone()?;
+        process::translate(&p, &c.rlimits, &mut report)
+    });
+    match process {
+        Some(p) if !report.diagnostics.has_errors() => Ok(p),
+        _ => Err(report
+            .diagnostics
+            .errors()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")),
     }
 }
 
@@ -250,11 +271,7 @@ fn process(config: &Config, plan: &mut JailPlan, report: &mut Report) {
         plan.process = Some(process);
         return;
     }
-    let derived = derived_args(&plan.commands).map(|(args, _)| Process {
-        args,
-        cwd: "/".into(),
-        ..Process::default()
-    });
+    let derived = crate::bundle::derived_process(&plan.commands);
     if derived.as_ref() != Some(&process) {
         report.error(
             annotations::label(PROCESS_SOURCE),

@@ -1,0 +1,232 @@
+//! Forking a child that prepares itself (attaches to a jail, switches user,
+//! waits for `start`) and execs, with its failures reported to the parent
+//! over a close-on-exec pipe, as runc and jail(8) do.
+//!
+//! The caller must be single-threaded: after fork(2) the child allocates
+//! and takes locks, which is only sound when no other thread existed. The
+//! `runj` binary is; the shim drives `runj` as a separate process.
+
+use std::ffi::{CString, OsStr};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::fcntl::OFlag;
+use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Gid, Pid, Uid, execve, fork, pipe2};
+
+use crate::error::{Context, Error, Result};
+
+/// The program a child finally runs.
+#[derive(Debug, Clone)]
+pub struct Exec {
+    /// The program, when not `argv[0]` looked up in `PATH`.
+    pub program: Option<CString>,
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+}
+
+impl Exec {
+    /// From strings; an interior NUL is an error naming the string.
+    pub fn new(argv: &[String], env: &[String]) -> Result<Self> {
+        Ok(Exec {
+            program: None,
+            argv: c_strings(argv)?,
+            env: c_strings(env)?,
+        })
+    }
+
+    /// `PATH` from the environment, else the default of execvp(3).
+    fn search_path(&self) -> Vec<u8> {
+        self.env
+            .iter()
+            .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+            .map_or_else(|| DEFAULT_PATH.as_bytes().to_vec(), <[u8]>::to_vec)
+    }
+
+    /// The program's path, looked up in `PATH` when it has no `/`: run in
+    /// the child, after it has joined the jail.
+    pub fn resolve(&self) -> Result<CString, String> {
+        if let Some(program) = &self.program {
+            return Ok(program.clone());
+        }
+        let name = self.argv.first().ok_or("empty argument list")?.as_bytes();
+        let display = String::from_utf8_lossy(name).into_owned();
+        if name.contains(&b'/') {
+            return Ok(CString::new(name).expect("came from a CString"));
+        }
+        for dir in self.search_path().split(|b| *b == b':') {
+            let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+            let candidate = Path::new(OsStr::from_bytes(dir)).join(OsStr::from_bytes(name));
+            if is_executable(&candidate) {
+                return Ok(CString::new(candidate.as_os_str().as_bytes()).expect("no NUL"));
+            }
+        }
+        Err(format!("{display}: executable file not found in $PATH"))
+    }
+}
+
+/// execvp(3)'s default search path.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Strings as C strings.
+pub fn c_strings(items: &[String]) -> Result<Vec<CString>> {
+    items
+        .iter()
+        .map(|s| {
+            CString::new(s.as_bytes())
+                .map_err(|_| Error::Plan(format!("\"{}\" contains a NUL byte", s.escape_debug())))
+        })
+        .collect()
+}
+
+/// The child's end of the report pipe.
+pub struct Reporter {
+    pipe: Option<File>,
+}
+
+impl Reporter {
+    /// Tells the parent the child is ready and will exec later; after this
+    /// failures can only go to standard error.
+    pub fn ready(&mut self) {
+        if let Some(mut pipe) = self.pipe.take() {
+            let _ = pipe.write_all(b"R");
+        }
+    }
+
+    fn fail(&mut self, message: &str) -> ! {
+        match self.pipe.take() {
+            Some(mut pipe) => {
+                let _ = pipe.write_all(format!("E{message}").as_bytes());
+            }
+            None => eprintln!("runj: {message}"),
+        }
+        // SAFETY: _exit is async-signal-safe and skips the parent's atexit
+        // handlers and buffers, as a forked child must.
+        unsafe { libc::_exit(127) }
+    }
+}
+
+/// How the child ended its preparation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// It exec'd the program.
+    Exec,
+    /// It is ready and waits before exec (`runj create`).
+    Ready,
+}
+
+/// Forks; the child runs `prepare`, then execs what it returns. Returns
+/// once the child has exec'd, said it is ready, or failed (its message is
+/// the error, and it has been reaped).
+pub fn spawn(
+    what: &str,
+    prepare: impl FnOnce(&mut Reporter) -> Result<Exec, String>,
+) -> Result<(Pid, Started)> {
+    let (read, write) = pipe2(OFlag::O_CLOEXEC).context(|| "create a pipe".into())?;
+    // SAFETY: the caller is single-threaded (see the module docs).
+    match unsafe { fork() }.context(|| format!("fork for {what}"))? {
+        ForkResult::Child => {
+            drop(read);
+            let mut reporter = Reporter {
+                pipe: Some(File::from(write)),
+            };
+            let exec = match prepare(&mut reporter) {
+                Ok(exec) => exec,
+                Err(message) => reporter.fail(&message),
+            };
+            let path = match exec.resolve() {
+                Ok(path) => path,
+                Err(message) => reporter.fail(&message),
+            };
+            let errno = execve(&path, &exec.argv, &exec.env).unwrap_err();
+            reporter.fail(&format!(
+                "exec {}: {}",
+                path.to_string_lossy(),
+                errno.desc()
+            ))
+        }
+        ForkResult::Parent { child } => {
+            drop(write);
+            let mut message = Vec::new();
+            let mut pipe = File::from(read);
+            let mut first = [0u8; 1];
+            let n = pipe
+                .read(&mut first)
+                .context(|| format!("read from {what}"))?;
+            match (n, first[0]) {
+                (0, _) => Ok((child, Started::Exec)),
+                (_, b'R') => Ok((child, Started::Ready)),
+                _ => {
+                    pipe.read_to_end(&mut message)
+                        .context(|| format!("read from {what}"))?;
+                    let _ = waitpid(child, None);
+                    Err(Error::Plan(format!(
+                        "{what}: {}",
+                        String::from_utf8_lossy(&message)
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// How a waited-for process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Exited(code) => write!(f, "exit status {code}"),
+            Ended::Signaled(sig) => write!(f, "killed by signal {sig}"),
+            Ended::TimedOut => write!(f, "timed out"),
+        }
+    }
+}
+
+/// Waits for a child; after `timeout` its process group is killed.
+pub fn wait(pid: Pid, timeout: Option<Duration>) -> Result<Ended> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        let flags = deadline.map(|_| WaitPidFlag::WNOHANG);
+        match waitpid(pid, flags).context(|| format!("wait for process {pid}"))? {
+            WaitStatus::Exited(_, code) => return Ok(Ended::Exited(code)),
+            WaitStatus::Signaled(_, sig, _) => return Ok(Ended::Signaled(sig as i32)),
+            _ if deadline.is_some_and(|d| Instant::now() >= d) => {
+                let _ = killpg(pid, Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+                return Ok(Ended::TimedOut);
+            }
+            _ => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Sets groups, group and user, in that order (the child's last privileged
+/// acts before exec).
+pub fn switch_user(uid: u32, gid: u32, groups: &[u32]) -> Result<(), String> {
+    let groups: Vec<Gid> = groups.iter().map(|g| Gid::from_raw(*g)).collect();
+    nix::unistd::setgroups(&groups).map_err(|e| format!("setgroups: {}", e.desc()))?;
+    nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {}", e.desc()))?;
+    nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {}", e.desc()))
+}
+
+/// A named user from the passwd database the process sees now.
+pub fn lookup_user(name: &str) -> Result<nix::unistd::User, String> {
+    nix::unistd::User::from_name(name)
+        .map_err(|e| format!("look up user {name}: {}", e.desc()))?
+        .ok_or_else(|| format!("unknown user {name}"))
+}

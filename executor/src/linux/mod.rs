@@ -1,0 +1,525 @@
+//! The `linux` backend: FreeBSD jails emulated on Linux, for development
+//! and CI. A jail is a set of namespaces kept alive by bind mounts of their
+//! `/proc/PID/ns` files in a registry directory (as `ip netns` keeps network
+//! namespaces): always a UTS namespace (the hostname, and the jail's
+//! identity: its processes are those in it), an IPC namespace unless System
+//! V IPC is inherited, and a network namespace with loopback up unless the
+//! jail inherits the host's stack (`ip4`/`ip6` `inherit` without `vnet`).
+//! Joining a jail is setns(2) into them plus chroot(2) into its path, which
+//! is what jail_attach(2) does to a process on FreeBSD.
+//!
+//! Mounts are made in the host's mount namespace, under the jail's path,
+//! exactly where jail(8) makes them on FreeBSD: a jail sees them through its
+//! root, the host sees them too, and they stay until unmounted.
+//!
+//! What is emulated: `name`, `path`, `host.hostname`, `vnet`, `ip4`, `ip6`,
+//! `ip4.addr`/`ip6.addr` (added to the jail's loopback), `allow.sysvipc` and
+//! `sysv*`, `persist` (every emulated jail persists until removed). Other
+//! kernel parameters are accepted and reported as not enforced by
+//! [`LinuxHost::take_warnings`].
+
+mod mount;
+pub mod secure;
+
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg};
+use nix::mount::{MntFlags, MsFlags, umount2};
+use nix::sched::{CloneFlags, setns, unshare};
+use nix::unistd::{Pid, chdir, chroot, sethostname};
+use serde::{Deserialize, Serialize};
+
+use crate::child::{Ended, Exec, spawn, wait};
+use crate::error::{Context, Error, Result};
+use crate::host::{Alias, Attach, Command, Host, Jid, MountPoint, Place};
+use crate::params::{JailSys, Param, ParamValue};
+
+/// Parameters the emulation acts on; the others are only reported.
+const EMULATED: &[&str] = &[
+    "jid",
+    "name",
+    "path",
+    "host",
+    "host.hostname",
+    "vnet",
+    "ip4",
+    "ip6",
+    "ip4.addr",
+    "ip6.addr",
+    "persist",
+    "allow.sysvipc",
+    "sysvmsg",
+    "sysvsem",
+    "sysvshm",
+];
+
+/// The emulated system: jails are kept under `registry`.
+#[derive(Debug)]
+pub struct LinuxHost {
+    registry: PathBuf,
+    warnings: Vec<String>,
+}
+
+/// What the registry keeps of a jail (`<registry>/<name>/jail.json`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Record {
+    jid: Jid,
+    name: String,
+    path: PathBuf,
+    hostname: Option<String>,
+    /// A namespace of its own, per kind.
+    net: bool,
+    ipc: bool,
+    addresses: Vec<String>,
+}
+
+impl LinuxHost {
+    /// A host whose jails are registered under `registry`.
+    pub fn new(registry: impl Into<PathBuf>) -> Self {
+        LinuxHost {
+            registry: registry.into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// What the emulation did not enforce since last asked.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn dir(&self, name: &str) -> PathBuf {
+        self.registry.join(name)
+    }
+
+    fn lock(&self) -> Result<Flock<File>> {
+        std::fs::create_dir_all(&self.registry)
+            .context(|| format!("create {}", self.registry.display()))?;
+        let path = self.registry.join(".lock");
+        let file = File::create(&path).context(|| format!("open {}", path.display()))?;
+        Flock::lock(file, FlockArg::LockExclusive)
+            .map_err(|(_, e)| Error::os(format!("lock {}", path.display()), e))
+    }
+
+    fn records(&self) -> Result<Vec<Record>> {
+        let entries = match std::fs::read_dir(&self.registry) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::os(format!("read {}", self.registry.display()), e)),
+        };
+        Ok(entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read(e.path().join("jail.json")).ok())
+            .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+            .collect())
+    }
+
+    fn record(&self, jid: Jid) -> Result<Record> {
+        self.records()?
+            .into_iter()
+            .find(|r| r.jid == jid)
+            .ok_or_else(|| {
+                Error::os(
+                    format!("jail {jid}"),
+                    std::io::Error::from_raw_os_error(libc::ENOENT),
+                )
+            })
+    }
+
+    /// The namespace files of a jail, in the order a process joins them.
+    fn namespaces(&self, record: &Record) -> Vec<(PathBuf, CloneFlags)> {
+        let dir = self.dir(&record.name);
+        let mut all = Vec::new();
+        if record.net {
+            all.push((dir.join("net"), CloneFlags::CLONE_NEWNET));
+        }
+        if record.ipc {
+            all.push((dir.join("ipc"), CloneFlags::CLONE_NEWIPC));
+        }
+        all.push((dir.join("uts"), CloneFlags::CLONE_NEWUTS));
+        all
+    }
+
+    fn record_from(&mut self, params: &[Param]) -> Result<Record> {
+        let mut record = Record {
+            jid: 0,
+            name: String::new(),
+            path: PathBuf::from("/"),
+            hostname: None,
+            net: true,
+            ipc: true,
+            addresses: Vec::new(),
+        };
+        let mut inherit_net = false;
+        let mut vnet = false;
+        for p in params {
+            match (p.name.as_str(), &p.value) {
+                ("jid", ParamValue::Int(j)) => record.jid = *j,
+                ("name", ParamValue::Str { text, .. }) => record.name = text.clone(),
+                ("path", ParamValue::Str { text, .. }) => record.path = PathBuf::from(text),
+                ("host.hostname", ParamValue::Str { text, .. }) => {
+                    record.hostname = Some(text.clone())
+                }
+                ("vnet", _) => vnet = p.jailsys() == Some(JailSys::New),
+                ("ip4" | "ip6", _) => inherit_net |= p.jailsys() == Some(JailSys::Inherit),
+                ("allow.sysvipc", ParamValue::Bool(true)) => record.ipc = false,
+                ("sysvmsg" | "sysvsem" | "sysvshm", _) if p.jailsys() == Some(JailSys::Inherit) => {
+                    record.ipc = false
+                }
+                ("ip4.addr", ParamValue::Ip4(list)) => record
+                    .addresses
+                    .extend(list.iter().map(|a| format!("{a}/32"))),
+                ("ip6.addr", ParamValue::Ip6(list)) => record
+                    .addresses
+                    .extend(list.iter().map(|a| format!("{a}/128"))),
+                (name, _) if EMULATED.contains(&name) => {}
+                (_, _) => self
+                    .warnings
+                    .push(format!("{p}: not enforced by the Linux emulation")),
+            }
+        }
+        record.net = vnet || !inherit_net;
+        Ok(record)
+    }
+
+    fn make(&self, record: &Record) -> Result<()> {
+        let dir = self.dir(&record.name);
+        let files = self.namespaces(record);
+        for (file, _) in &files {
+            File::create(file).context(|| format!("create {}", file.display()))?;
+        }
+        let flags = files
+            .iter()
+            .fold(CloneFlags::empty(), |all, (_, f)| all | *f);
+        let hostname = record.hostname.clone();
+        let net = record.net;
+        in_child(&format!("create jail {}", record.name), move || {
+            unshare(flags).map_err(|e| format!("unshare: {}", e.desc()))?;
+            if let Some(h) = &hostname {
+                sethostname(h).map_err(|e| format!("sethostname {h}: {}", e.desc()))?;
+            }
+            if net {
+                loopback_up().map_err(|e| format!("bring up loopback: {e}"))?;
+            }
+            for (file, flag) in &files {
+                let kind = namespace_name(*flag);
+                nix::mount::mount(
+                    Some(format!("/proc/self/ns/{kind}").as_str()),
+                    file.as_path(),
+                    None::<&str>,
+                    MsFlags::MS_BIND,
+                    None::<&str>,
+                )
+                .map_err(|e| {
+                    format!(
+                        "keep the {kind} namespace at {}: {}",
+                        file.display(),
+                        e.desc()
+                    )
+                })?;
+            }
+            Ok(())
+        })?;
+        for address in &record.addresses {
+            self.in_jail_net(record, &["addr", "add", address, "dev", "lo"])?;
+        }
+        let json = serde_json::to_vec_pretty(record).expect("a record serializes");
+        crate::state::write_atomically(&dir.join("jail.json"), &json)
+    }
+
+    /// Runs `ip ARGS` in the jail's network namespace.
+    fn in_jail_net(&self, record: &Record, args: &[&str]) -> Result<()> {
+        let net = File::open(self.dir(&record.name).join("net"))
+            .context(|| "open the jail's network namespace".into())?;
+        let mut argv = vec!["ip".to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        run_ip(&argv, Some(net.as_fd()))
+    }
+
+    fn unmake(&self, name: &str) -> Result<()> {
+        let dir = self.dir(name);
+        for kind in ["net", "ipc", "uts"] {
+            let file = dir.join(kind);
+            if file.exists() {
+                match umount2(&file, MntFlags::MNT_DETACH) {
+                    Ok(()) | Err(nix::Error::EINVAL) => {}
+                    Err(e) => return Err(Error::os(format!("release {}", file.display()), e)),
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))
+    }
+}
+
+fn namespace_name(flag: CloneFlags) -> &'static str {
+    match flag {
+        CloneFlags::CLONE_NEWNET => "net",
+        CloneFlags::CLONE_NEWIPC => "ipc",
+        _ => "uts",
+    }
+}
+
+/// Runs `f` in a forked child and reports its failure.
+fn in_child(what: &str, f: impl FnOnce() -> Result<(), String>) -> Result<()> {
+    let (pid, _) = spawn(what, |_| {
+        f()?;
+        // SAFETY: the child's work is done; _exit skips the parent's
+        // buffers and handlers.
+        unsafe { libc::_exit(0) }
+    })?;
+    match wait(pid, None)? {
+        Ended::Exited(0) => Ok(()),
+        ended => Err(Error::Plan(format!("{what}: {ended}"))),
+    }
+}
+
+/// Runs iproute2's `ip`, in the network namespace `net` if given.
+fn run_ip(argv: &[String], net: Option<std::os::fd::BorrowedFd<'_>>) -> Result<()> {
+    let shown = argv.join(" ");
+    let exec = Exec::new(argv, &[format!("PATH={}", crate::child::DEFAULT_PATH)])?;
+    let (pid, _) = spawn(&shown, |_| {
+        if let Some(net) = net {
+            setns(net, CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {}", e.desc()))?;
+        }
+        Ok(exec)
+    })?;
+    match wait(pid, None)? {
+        Ended::Exited(0) => Ok(()),
+        ended => Err(Error::Command {
+            stage: "ip".into(),
+            command: shown,
+            status: ended.to_string(),
+        }),
+    }
+}
+
+/// Sets `IFF_UP` on `lo` (SIOCGIFFLAGS/SIOCSIFFLAGS, netdevice(7)).
+fn loopback_up() -> std::io::Result<()> {
+    // SAFETY: a datagram socket for the ioctls, closed by OwnedFd.
+    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if sock < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `sock` is a new descriptor owned by nothing else.
+    let sock: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(sock) };
+    // SAFETY: ifreq is plain data; zero is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: the ioctls read and write one ifreq, which outlives them.
+    unsafe {
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The (device, inode) of a namespace file.
+fn namespace_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Joins a jail: its namespaces, then its root.
+struct Joiner {
+    namespaces: Vec<(File, CloneFlags)>,
+    path: PathBuf,
+}
+
+impl Attach for Joiner {
+    fn attach(&self) -> std::io::Result<()> {
+        for (file, flag) in &self.namespaces {
+            setns(file.as_fd(), *flag)?;
+        }
+        chroot(&self.path)?;
+        chdir("/")?;
+        Ok(())
+    }
+}
+
+impl Host for LinuxHost {
+    fn run(&mut self, command: &Command<'_>) -> Result<()> {
+        match (command.place, command.jail.jid) {
+            (Place::Host, _) => crate::command::run(command, None),
+            (Place::Jail, Some(jid)) => {
+                let joiner = self.attacher(jid)?;
+                crate::command::run(command, Some(joiner.as_ref()))
+            }
+            (Place::Jail, None) => Err(Error::Plan(format!(
+                "{}: the jail is not running",
+                command.stage
+            ))),
+        }
+    }
+
+    fn add_alias(&mut self, alias: &Alias) -> Result<()> {
+        run_ip(&ip_address("add", alias), None)
+    }
+
+    fn remove_alias(&mut self, alias: &Alias) -> Result<()> {
+        run_ip(&ip_address("del", alias), None)
+    }
+
+    fn mount(&mut self, m: &MountPoint) -> Result<()> {
+        mount::mount_point(m)
+    }
+
+    fn unmount(&mut self, m: &MountPoint) -> Result<()> {
+        mount::unmount_point(m)
+    }
+
+    fn create(&mut self, params: &[Param]) -> Result<Jid> {
+        let mut record = self.record_from(params)?;
+        let _lock = self.lock()?;
+        let exists = |e: &str| Error::Refused {
+            context: "jail_set".into(),
+            message: e.to_string(),
+        };
+        let records = self.records()?;
+        if records.iter().any(|r| r.name == record.name) || self.dir(&record.name).exists() {
+            return Err(exists(&format!("jail \"{}\" already exists", record.name)));
+        }
+        if records
+            .iter()
+            .any(|r| r.jid == record.jid && record.jid != 0)
+        {
+            return Err(exists(&format!("jail {} already exists", record.jid)));
+        }
+        if !record.path.is_dir() {
+            return Err(Error::Plan(format!(
+                "path {}: not a directory",
+                record.path.display()
+            )));
+        }
+        if record.jid == 0 {
+            record.jid = records.iter().map(|r| r.jid).max().unwrap_or(0) + 1;
+        }
+        let dir = self.dir(&record.name);
+        std::fs::create_dir(&dir).context(|| format!("create {}", dir.display()))?;
+        self.make(&record).inspect_err(|_| {
+            let _ = self.unmake(&record.name);
+        })?;
+        Ok(record.jid)
+    }
+
+    fn update(&mut self, jid: Jid, params: &[Param]) -> Result<()> {
+        self.record(jid)?;
+        match params {
+            [Param { name, .. }] if name == "persist" => Ok(()),
+            _ => Err(Error::Unsupported(
+                "the Linux emulation changes no parameter of a running jail but persist".into(),
+            )),
+        }
+    }
+
+    fn find(&mut self, name: &str) -> Result<Option<Jid>> {
+        Ok(self
+            .records()?
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.jid))
+    }
+
+    fn remove(&mut self, jid: Jid) -> Result<()> {
+        let record = self.record(jid)?;
+        let _lock = self.lock()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = self.processes(jid)?;
+            if left.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Plan(format!(
+                    "jail {jid}: processes {left:?} did not die"
+                )));
+            }
+            for pid in left {
+                let _ =
+                    nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.unmake(&record.name)
+    }
+
+    fn move_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
+        let record = self.record(jid)?;
+        let net = self.dir(&record.name).join("net");
+        let argv = ["ip", "link", "set", "dev", interface, "netns"].map(String::from);
+        let mut argv = argv.to_vec();
+        argv.push(net.display().to_string());
+        run_ip(&argv, None)
+    }
+
+    fn return_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
+        let record = self.record(jid)?;
+        self.in_jail_net(&record, &["link", "set", "dev", interface, "netns", "1"])
+    }
+
+    fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {
+        let record = self.record(jid)?;
+        let Some(id) = namespace_id(&self.dir(&record.name).join("uts")) else {
+            return Ok(Vec::new());
+        };
+        let entries = std::fs::read_dir("/proc").context(|| "read /proc".into())?;
+        Ok(entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| namespace_id(Path::new(&format!("/proc/{pid}/ns/uts"))) == Some(id))
+            .collect())
+    }
+
+    fn signal(&mut self, pid: i32, signal: i32) -> Result<()> {
+        let signal = nix::sys::signal::Signal::try_from(signal)
+            .map_err(|e| Error::os(format!("signal {signal}"), e))?;
+        nix::sys::signal::kill(Pid::from_raw(pid), signal)
+            .map_err(|e| Error::os(format!("kill {pid}"), e))
+    }
+
+    fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>> {
+        let record = self.record(jid)?;
+        let namespaces = self
+            .namespaces(&record)
+            .into_iter()
+            .map(|(path, flag)| {
+                File::open(&path)
+                    .map(|f| (f, flag))
+                    .context(|| format!("open {}", path.display()))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Box::new(Joiner {
+            namespaces,
+            path: record.path,
+        }))
+    }
+}
+
+/// `ip addr add|del ADDR/PREFIX dev IF` for an alias.
+fn ip_address(verb: &str, alias: &Alias) -> Vec<String> {
+    use runj_translator::plan::Mask;
+    let a = &alias.address;
+    let prefix = match a.mask {
+        Some(Mask::Prefix(p)) => u32::from(p),
+        Some(Mask::Netmask(n)) => u32::from(n).count_ones(),
+        None if a.addr.is_ipv4() => 32,
+        None => 128,
+    };
+    [
+        "ip",
+        "addr",
+        verb,
+        &format!("{}/{prefix}", a.addr),
+        "dev",
+        &alias.interface,
+    ]
+    .map(String::from)
+    .to_vec()
+}

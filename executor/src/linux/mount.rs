@@ -1,0 +1,163 @@
+//! FreeBSD filesystems as Linux mounts, for the emulation: nullfs is a
+//! (non-recursive, as nullfs shows no submounts) bind mount, tmpfs is
+//! tmpfs, procfs and linprocfs are proc, linsysfs is sysfs, and devfs is a
+//! minimal /dev (a tmpfs with the host's null, zero, full, random, urandom
+//! and tty bound in, and the fd links), close to devfs ruleset 4
+//! (`devfsrules_jail`). Every mount point is resolved inside the jail's
+//! root by [`super::secure`], and the mount made through the resolved
+//! descriptor.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use nix::mount::{MntFlags, MsFlags, mount, umount2};
+
+use super::secure::{Create, open_beneath, proc_path};
+use crate::error::{Error, Result};
+use crate::host::MountPoint;
+
+/// The host devices a minimal /dev holds.
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+/// The links of fdescfs-less /dev, as on Linux.
+const LINKS: &[(&str, &str)] = &[
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+];
+
+/// Mounts one filesystem.
+pub fn mount_point(m: &MountPoint) -> Result<()> {
+    let (flags, data) = options(m)?;
+    match m.fstype.as_str() {
+        "nullfs" => bind(m, flags),
+        "tmpfs" => fresh(m, "tmpfs", flags, &data).map(drop),
+        "procfs" | "linprocfs" => fresh(m, "proc", flags, &data).map(drop),
+        "linsysfs" => fresh(m, "sysfs", flags, &data).map(drop),
+        "devfs" => devfs(m, flags),
+        other => Err(Error::Unsupported(format!(
+            "mount of {}: the Linux backend has no emulation of {other}",
+            m.destination
+        ))),
+    }
+}
+
+/// Unmounts (lazily, with everything mounted below it).
+pub fn unmount_point(m: &MountPoint) -> Result<()> {
+    let fd = open_beneath(&m.root, &m.destination, Create::Nothing)?;
+    umount2(proc_path(&fd).as_str(), MntFlags::MNT_DETACH)
+        .map_err(|e| Error::os(format!("umount {}", m.target().display()), e))
+}
+
+/// Flags and filesystem data from fstab-style options.
+fn options(m: &MountPoint) -> Result<(MsFlags, String)> {
+    let mut flags = MsFlags::empty();
+    let mut data = Vec::new();
+    for option in &m.options {
+        let (key, value) = option
+            .split_once('=')
+            .map_or((option.as_str(), None), |(k, v)| (k, Some(v)));
+        match (key, m.fstype.as_str()) {
+            ("ro" | "rdonly", _) => flags |= MsFlags::MS_RDONLY,
+            ("rw", _) => flags.remove(MsFlags::MS_RDONLY),
+            ("nosuid", _) => flags |= MsFlags::MS_NOSUID,
+            ("noexec", _) => flags |= MsFlags::MS_NOEXEC,
+            ("nodev", _) => flags |= MsFlags::MS_NODEV,
+            ("ruleset", "devfs") => {}
+            ("size" | "mode" | "uid" | "gid", "tmpfs") if value.is_some() => {
+                data.push(option.clone())
+            }
+            ("inodes", "tmpfs") => data.push(format!("nr_inodes={}", value.unwrap_or_default())),
+            _ => {
+                return Err(Error::Unsupported(format!(
+                    "mount of {}: option \"{option}\" of {} is not emulated on Linux",
+                    m.destination, m.fstype
+                )));
+            }
+        }
+    }
+    Ok((flags, data.join(",")))
+}
+
+fn bind(m: &MountPoint, flags: MsFlags) -> Result<()> {
+    let source = Path::new(&m.source);
+    let meta = std::fs::metadata(source)
+        .map_err(|e| Error::os(format!("nullfs source {}", m.source), e))?;
+    let create = if meta.is_dir() {
+        Create::Directory
+    } else {
+        Create::File
+    };
+    let fd = open_beneath(&m.root, &m.destination, create)?;
+    let target = proc_path(&fd);
+    mount(
+        Some(source),
+        target.as_str(),
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| failed(m, e))?;
+    if !flags.is_empty() {
+        let again = open_beneath(&m.root, &m.destination, Create::Nothing)?;
+        let remount = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags;
+        if let Err(e) = mount(
+            None::<&str>,
+            proc_path(&again).as_str(),
+            None::<&str>,
+            remount,
+            None::<&str>,
+        ) {
+            let _ = umount2(proc_path(&again).as_str(), MntFlags::MNT_DETACH);
+            return Err(failed(m, e));
+        }
+    }
+    Ok(())
+}
+
+fn fresh(m: &MountPoint, fstype: &str, flags: MsFlags, data: &str) -> Result<OwnedFd> {
+    let fd = open_beneath(&m.root, &m.destination, Create::Directory)?;
+    let data = (!data.is_empty()).then_some(data);
+    mount(
+        Some(m.source.as_str()),
+        proc_path(&fd).as_str(),
+        Some(fstype),
+        flags,
+        data,
+    )
+    .map_err(|e| failed(m, e))?;
+    open_beneath(&m.root, &m.destination, Create::Nothing)
+}
+
+fn devfs(m: &MountPoint, flags: MsFlags) -> Result<()> {
+    let dev = fresh(
+        m,
+        "tmpfs",
+        flags | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        "mode=755",
+    )?;
+    let populate = || -> Result<()> {
+        for name in DEVICES {
+            let node = MountPoint {
+                root: m.target(),
+                fstype: "nullfs".into(),
+                source: format!("/dev/{name}"),
+                destination: format!("/{name}"),
+                options: Vec::new(),
+            };
+            bind(&node, MsFlags::empty())?;
+        }
+        for (name, to) in LINKS {
+            nix::unistd::symlinkat(*to, &dev, *name)
+                .map_err(|e| Error::os(format!("create {}/{name}", m.target().display()), e))?;
+        }
+        Ok(())
+    };
+    populate().inspect_err(|_| {
+        let _ = umount2(proc_path(&dev).as_str(), MntFlags::MNT_DETACH);
+    })
+}
+
+fn failed(m: &MountPoint, e: nix::Error) -> Error {
+    Error::os(format!("{m}"), e)
+}

@@ -1,0 +1,319 @@
+//! A plan's kernel parameters, typed for jail_set(2) by the catalog
+//! (`runj_translator::catalog`): what every backend receives at creation.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use runj_translator::JailPlan;
+use runj_translator::catalog::{Consumer, Type, lookup};
+use runj_translator::plan::Value;
+
+use crate::error::{Error, Result};
+
+/// One kernel parameter with its value in the kernel's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub value: ParamValue,
+}
+
+/// A value as jail_set(2) takes it (freebsd/freebsd-src sys/kern/kern_jail.c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    Int(i32),
+    UInt(u32),
+    ULong(u64),
+    /// A NUL-terminated string of at most `max` bytes including the NUL.
+    Str {
+        text: String,
+        max: usize,
+    },
+    /// Sent by name: `persist` or `nopersist`.
+    Bool(bool),
+    JailSys(JailSys),
+    Ip4(Vec<Ipv4Addr>),
+    Ip6(Vec<Ipv6Addr>),
+    /// A parameter the catalog does not know, passed as a string for the
+    /// kernel to judge.
+    Unknown(String),
+}
+
+/// `disable|new|inherit` (`JAIL_SYS_*` in sys/sys/jail.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JailSys {
+    Disable = 0,
+    New = 1,
+    Inherit = 2,
+}
+
+impl JailSys {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "disable" => JailSys::Disable,
+            "new" => JailSys::New,
+            "inherit" => JailSys::Inherit,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            JailSys::Disable => "disable",
+            JailSys::New => "new",
+            JailSys::Inherit => "inherit",
+        }
+    }
+}
+
+impl Param {
+    /// A boolean parameter.
+    pub fn flag(name: &str, value: bool) -> Self {
+        Param {
+            name: name.to_string(),
+            value: ParamValue::Bool(value),
+        }
+    }
+
+    /// A jailsys parameter's mode, if this is one.
+    pub fn jailsys(&self) -> Option<JailSys> {
+        match self.value {
+            ParamValue::JailSys(mode) => Some(mode),
+            _ => None,
+        }
+    }
+}
+
+/// The `no` spelling of a boolean name (`persist` → `nopersist`,
+/// `allow.mount` → `allow.nomount`).
+pub fn negated_name(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((prefix, last)) => format!("{prefix}.no{last}"),
+        None => format!("no{name}"),
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, items: Vec<String>| {
+            write!(f, "{}={}", self.name, items.join(","))
+        };
+        match &self.value {
+            ParamValue::Bool(true) => f.write_str(&self.name),
+            ParamValue::Bool(false) => f.write_str(&negated_name(&self.name)),
+            ParamValue::Int(v) => write!(f, "{}={v}", self.name),
+            ParamValue::UInt(v) => write!(f, "{}={v}", self.name),
+            ParamValue::ULong(v) => write!(f, "{}={v}", self.name),
+            ParamValue::Str { text, .. } | ParamValue::Unknown(text) => {
+                write!(f, "{}={text:?}", self.name)
+            }
+            ParamValue::JailSys(mode) => write!(f, "{}={}", self.name, mode.name()),
+            ParamValue::Ip4(a) => list(f, a.iter().map(ToString::to_string).collect()),
+            ParamValue::Ip6(a) => list(f, a.iter().map(ToString::to_string).collect()),
+        }
+    }
+}
+
+/// The kernel parameters of a plan, in the order jail_set(2) gets them:
+/// `jid` (numeric names), `name`, the plan's parameters, the addresses, and
+/// the parameters runj does not know (each also reported as a warning).
+pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
+    let mut params = Vec::new();
+    let mut warnings = Vec::new();
+    if let Some(jid) = plan.jid.filter(|j| *j != 0) {
+        params.push(Param {
+            name: "jid".into(),
+            value: ParamValue::Int(jid),
+        });
+    }
+    params.push(typed("name", &Value::Text(plan.name.clone()))?);
+    for (name, value) in &plan.parameters {
+        if matches!(name.as_str(), "name" | "jid") {
+            continue;
+        }
+        match lookup(name) {
+            Some(l) if l.spec.consumer == Consumer::Jail8 => {}
+            Some(_) => params.push(typed(name, value)?),
+            None => {
+                warnings.push(format!(
+                    "{name}: unknown parameter, passed to the kernel as a string"
+                ));
+                params.push(Param {
+                    name: name.clone(),
+                    value: ParamValue::Unknown(value.to_string()),
+                });
+            }
+        }
+    }
+    let ip4: Vec<Ipv4Addr> = addresses(&plan.network.ip4, |a| match a {
+        IpAddr::V4(a) => Some(a),
+        IpAddr::V6(_) => None,
+    });
+    if !ip4.is_empty() {
+        params.push(Param {
+            name: "ip4.addr".into(),
+            value: ParamValue::Ip4(ip4),
+        });
+    }
+    let ip6: Vec<Ipv6Addr> = addresses(&plan.network.ip6, |a| match a {
+        IpAddr::V6(a) => Some(a),
+        IpAddr::V4(_) => None,
+    });
+    if !ip6.is_empty() {
+        params.push(Param {
+            name: "ip6.addr".into(),
+            value: ParamValue::Ip6(ip6),
+        });
+    }
+    for (name, values) in &plan.extra {
+        warnings.push(format!(
+            "{name}: unknown parameter, passed to the kernel as a string"
+        ));
+        params.push(Param {
+            name: name.clone(),
+            value: ParamValue::Unknown(values.join(",")),
+        });
+    }
+    Ok((params, warnings))
+}
+
+fn addresses<T>(
+    list: &[runj_translator::plan::Address],
+    pick: impl Fn(IpAddr) -> Option<T>,
+) -> Vec<T> {
+    list.iter().filter_map(|a| pick(a.addr)).collect()
+}
+
+/// Types one catalogued kernel parameter.
+fn typed(name: &str, value: &Value) -> Result<Param> {
+    let spec = lookup(name).map(|l| l.spec);
+    let bad = |want: &str| Error::Plan(format!("{name}: {want} expected, got \"{value}\""));
+    let int = || match value {
+        Value::Int(i) => Ok(*i),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::Text(t) => t.parse().map_err(|_| bad("an integer")),
+    };
+    let value = match spec.map(|s| s.ty) {
+        Some(Type::Int) => ParamValue::Int(int()?.try_into().map_err(|_| bad("a 32-bit integer"))?),
+        Some(Type::UInt) => ParamValue::UInt(
+            int()?
+                .try_into()
+                .map_err(|_| bad("an unsigned 32-bit integer"))?,
+        ),
+        Some(Type::ULong) => {
+            ParamValue::ULong(int()?.try_into().map_err(|_| bad("an unsigned integer"))?)
+        }
+        Some(Type::Bool) => ParamValue::Bool(match value {
+            Value::Bool(b) => *b,
+            _ => int()? != 0,
+        }),
+        Some(Type::JailSys) => match value {
+            Value::Text(t) => ParamValue::JailSys(
+                JailSys::parse(t).ok_or_else(|| bad("disable, new or inherit"))?,
+            ),
+            _ => jailsys_number(int()?).ok_or_else(|| bad("disable, new or inherit"))?,
+        },
+        Some(Type::Str(max)) => ParamValue::Str {
+            text: value.to_string(),
+            max,
+        },
+        _ => ParamValue::Str {
+            text: value.to_string(),
+            max: usize::MAX,
+        },
+    };
+    Ok(Param {
+        name: name.to_string(),
+        value,
+    })
+}
+
+fn jailsys_number(n: i64) -> Option<ParamValue> {
+    Some(ParamValue::JailSys(match n {
+        0 => JailSys::Disable,
+        1 => JailSys::New,
+        2 => JailSys::Inherit,
+        _ => return None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runj_translator::plan::Address;
+
+    fn plan() -> JailPlan {
+        let mut plan = JailPlan {
+            name: "web".into(),
+            ..JailPlan::default()
+        };
+        let p = &mut plan.parameters;
+        p.insert("path".into(), Value::Text("/j/web".into()));
+        p.insert("host.hostname".into(), Value::Text("web.example".into()));
+        p.insert("vnet".into(), Value::Text("new".into()));
+        p.insert("allow.mount".into(), Value::Bool(false));
+        p.insert("securelevel".into(), Value::Int(3));
+        p.insert("exec.timeout".into(), Value::Int(5));
+        plan.network.ip4 = vec!["em0|192.0.2.1/24".parse::<Address>().unwrap()];
+        plan.extra.insert("newer.param".into(), vec!["x".into()]);
+        plan
+    }
+
+    #[test]
+    fn parameters_are_typed_and_ordered_for_the_kernel() {
+        let (params, warnings) = kernel_params(&plan()).unwrap();
+        let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "name=\"web\"",
+                "path=\"/j/web\"",
+                "host.hostname=\"web.example\"",
+                "vnet=new",
+                "allow.nomount",
+                "securelevel=3",
+                "ip4.addr=192.0.2.1",
+                "newer.param=\"x\"",
+            ]
+        );
+        assert_eq!(
+            params[1].value,
+            ParamValue::Str {
+                text: "/j/web".into(),
+                max: 1024
+            }
+        );
+        assert_eq!(
+            warnings,
+            ["newer.param: unknown parameter, passed to the kernel as a string"]
+        );
+    }
+
+    #[test]
+    fn numeric_names_carry_their_jid() {
+        let plan = JailPlan {
+            name: "7".into(),
+            jid: Some(7),
+            ..JailPlan::default()
+        };
+        let (params, _) = kernel_params(&plan).unwrap();
+        assert_eq!(
+            params[0],
+            Param {
+                name: "jid".into(),
+                value: ParamValue::Int(7)
+            }
+        );
+    }
+
+    #[test]
+    fn values_outside_the_type_are_errors() {
+        let mut plan = plan();
+        plan.parameters
+            .insert("securelevel".into(), Value::Int(1 << 40));
+        let err = kernel_params(&plan).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "securelevel: a 32-bit integer expected, got \"1099511627776\""
+        );
+    }
+}

@@ -1,0 +1,411 @@
+//! The OCI lifecycle end to end on the Linux backend: real processes,
+//! mounts and namespaces in a busybox root file system built here from the
+//! host's `busybox-static`. Needs root; skipped elsewhere (failed under
+//! `CI=true`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{prerequisite, runj};
+use serde_json::{Value, json};
+
+/// The static busybox Debian's busybox-static installs.
+const BUSYBOX: &str = "/bin/busybox";
+
+/// A runtime root and a bundle with a busybox root file system.
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Option<Lab> {
+        let root = nix::unistd::geteuid().is_root();
+        if !prerequisite(root, "the lifecycle tests need root") {
+            return None;
+        }
+        let busybox = is_static(Path::new(BUSYBOX));
+        if !prerequisite(
+            busybox,
+            "the lifecycle tests need busybox-static (apt install busybox-static)",
+        ) {
+            return None;
+        }
+        let lab = Lab {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let bin = lab.rootfs().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::copy(BUSYBOX, bin.join("busybox")).unwrap();
+        for applet in [
+            "sh", "echo", "cat", "hostname", "sleep", "id", "pwd", "ip", "touch", "ls", "true",
+            "cut", "wc",
+        ] {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
+        std::fs::create_dir_all(lab.rootfs().join("tmp")).unwrap();
+        Some(lab)
+    }
+
+    fn bundle(&self) -> PathBuf {
+        self.dir.path().join("bundle")
+    }
+
+    fn rootfs(&self) -> PathBuf {
+        self.bundle().join("rootfs")
+    }
+
+    fn state_root(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// Writes config.json: a process running `script` with `extra` merged in.
+    fn config(&self, script: &str, extra: Value) {
+        let mut config = json!({
+            "ociVersion": "1.3.0",
+            "root": { "path": "rootfs" },
+            "process": {
+                "args": ["sh", "-c", script],
+                "cwd": "/",
+                "env": ["PATH=/bin"],
+                "user": { "uid": 0, "gid": 0 }
+            }
+        });
+        merge(&mut config, extra);
+        std::fs::write(self.bundle().join("config.json"), config.to_string()).unwrap();
+    }
+
+    fn runj(&self, args: &[&str]) -> Command {
+        let mut command = runj(["--root", self.state_root().to_str().unwrap()]);
+        command.args(args);
+        command
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let out = self.runj(args).stdin(Stdio::null()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "runj {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// `create` with the container's output going to `out.log`.
+    fn create(&self, id: &str) {
+        let log = std::fs::File::create(self.dir.path().join("out.log")).unwrap();
+        let bundle = self.bundle();
+        let status = self
+            .runj(&["create", id, "--bundle", bundle.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .unwrap();
+        assert!(status.success(), "create: {}", self.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("out.log")).unwrap_or_default()
+    }
+
+    fn state(&self, id: &str) -> Value {
+        serde_json::from_slice(&self.ok(&["state", id]).stdout).unwrap()
+    }
+
+    fn wait_for_status(&self, id: &str, status: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.state(id)["status"] != status {
+            assert!(Instant::now() < deadline, "{id} never became {status}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// No mount below the lab, no jail in the registry, no container.
+    fn assert_clean(&self) {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let lab = self.dir.path().to_str().unwrap();
+        let left: Vec<&str> = mounts.lines().filter(|l| l.contains(lab)).collect();
+        assert!(left.is_empty(), "mounts left: {left:#?}");
+        let jails = self.state_root().join(".jails");
+        let registered: Vec<_> = std::fs::read_dir(&jails)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(registered.is_empty(), "jails left: {registered:?}");
+        let listed = self.ok(&["list", "--quiet"]).stdout;
+        assert!(
+            listed.is_empty(),
+            "containers left: {}",
+            String::from_utf8_lossy(&listed)
+        );
+    }
+}
+
+fn merge(into: &mut Value, extra: Value) {
+    match (into, extra) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+fn is_static(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    // A dynamic ELF names its interpreter; a static one does not.
+    !bytes
+        .windows(14)
+        .any(|w| w == b"/lib64/ld-linu" || w == b"ld-linux-x86-6")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn run_passes_output_and_exit_status_through() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config("echo hello; echo oops >&2; exit 3", json!({}));
+    let bundle = lab.bundle();
+    let out = lab
+        .runj(&["run", "c1", "-b", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stdout(&out), "hello\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("oops"));
+    lab.assert_clean();
+}
+
+#[test]
+fn environment_working_directory_user_and_hostname_are_the_bundle_s() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "echo $GREETING $(pwd) $(id -u) $(id -g) $(id -G) $(hostname)",
+        json!({
+            "hostname": "box",
+            "process": {
+                "env": ["PATH=/bin", "GREETING=hi"],
+                "cwd": "/tmp",
+                "user": { "uid": 1000, "gid": 1001, "additionalGids": [1002] }
+            }
+        }),
+    );
+    let bundle = lab.bundle();
+    let out = lab.ok(&["run", "c2", "-b", bundle.to_str().unwrap()]);
+    assert_eq!(stdout(&out), "hi /tmp 1000 1001 1002 box\n");
+    lab.assert_clean();
+}
+
+#[test]
+fn create_start_state_kill_delete() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "trap 'echo got TERM; exit 7' TERM; echo started; while true; do sleep 0.05; done",
+        json!({}),
+    );
+    lab.create("c3");
+    let state = lab.state("c3");
+    assert_eq!(state["status"], "created");
+    assert_eq!(state["ociVersion"], "1.3.0");
+    assert_eq!(state["bundle"], lab.bundle().to_str().unwrap());
+    assert!(
+        lab.log().is_empty(),
+        "the process ran before start: {}",
+        lab.log()
+    );
+    lab.ok(&["start", "c3"]);
+    lab.wait_for_status("c3", "running");
+    let refused = lab.runj(&["delete", "c3"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is running"));
+    lab.ok(&["kill", "c3", "TERM"]);
+    lab.wait_for_status("c3", "stopped");
+    assert_eq!(lab.log(), "started\ngot TERM\n");
+    lab.ok(&["delete", "c3"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn kill_all_reaches_every_process_of_the_jail() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config("sleep 1000 & sleep 1000 & wait", json!({}));
+    lab.create("c4");
+    lab.ok(&["start", "c4"]);
+    lab.wait_for_status("c4", "running");
+    lab.ok(&["kill", "--all", "c4", "9"]);
+    lab.wait_for_status("c4", "stopped");
+    lab.ok(&["delete", "c4"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn mounts_are_seen_inside_and_gone_after_delete() {
+    let Some(lab) = Lab::new() else { return };
+    let shared = lab.dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::write(shared.join("note"), "from the host\n").unwrap();
+    lab.config(
+        "cat /data/note; touch /data/x 2>/dev/null || echo read-only; echo scratch > /scratch/f && cat /scratch/f",
+        json!({
+            "mounts": [
+                { "destination": "/data", "type": "nullfs", "source": shared, "options": ["ro"] },
+                { "destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"] }
+            ]
+        }),
+    );
+    let bundle = lab.bundle();
+    let out = lab.ok(&["run", "c5", "-b", bundle.to_str().unwrap()]);
+    assert_eq!(stdout(&out), "from the host\nread-only\nscratch\n");
+    assert!(!shared.join("x").exists());
+    lab.assert_clean();
+}
+
+#[test]
+fn the_network_is_the_jail_s_own_unless_inherited() {
+    let Some(lab) = Lab::new() else { return };
+    let bundle = lab.bundle();
+    let bundle = bundle.to_str().unwrap();
+    lab.config("ip -o link | cut -d: -f2", json!({}));
+    let own = lab.ok(&["run", "c6", "-b", bundle]);
+    assert_eq!(stdout(&own).split_whitespace().collect::<Vec<_>>(), ["lo"]);
+    lab.config(
+        "ip -o link | wc -l",
+        json!({ "freebsd": { "jail": { "ip4": "inherit" } } }),
+    );
+    let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
+    let inherited = lab.ok(&["run", "c7", "-b", bundle]);
+    assert_eq!(stdout(&inherited).trim(), host_links.to_string());
+    lab.assert_clean();
+}
+
+#[test]
+fn a_failed_create_undoes_its_mounts_and_jail() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "true",
+        json!({
+            "mounts": [
+                { "destination": "/scratch", "type": "tmpfs", "source": "tmpfs" },
+                { "destination": "/data", "type": "nullfs", "source": lab.dir.path().join("missing") }
+            ]
+        }),
+    );
+    let bundle = lab.bundle();
+    let out = lab
+        .runj(&["create", "c8", "-b", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nullfs source") && err.contains("missing"),
+        "{err}"
+    );
+    lab.assert_clean();
+}
+
+#[test]
+fn a_symbolic_link_out_of_the_root_is_refused_and_nothing_mounted() {
+    let Some(lab) = Lab::new() else { return };
+    let outside = lab.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, lab.rootfs().join("evil")).unwrap();
+    lab.config(
+        "true",
+        json!({ "mounts": [{ "destination": "/evil", "type": "tmpfs", "source": "tmpfs" }] }),
+    );
+    let bundle = lab.bundle();
+    let out = lab
+        .runj(&["create", "c9", "-b", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"evil\" is a symbolic link"));
+    lab.assert_clean();
+}
+
+#[test]
+fn delete_force_cleans_up_after_a_crash_during_create() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "sleep 1000",
+        json!({ "mounts": [{ "destination": "/scratch", "type": "tmpfs", "source": "tmpfs" }] }),
+    );
+    lab.create("c10");
+    // As if runj had died before recording the container as created.
+    let state_file = lab.state_root().join("c10/state.json");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    state["status"] = json!("creating");
+    state.as_object_mut().unwrap().remove("pid");
+    std::fs::write(&state_file, state.to_string()).unwrap();
+    lab.ok(&["delete", "--force", "c10"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn of_two_concurrent_creates_of_one_id_exactly_one_wins() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config("sleep 1000", json!({}));
+    let bundle = lab.bundle();
+    let spawn = || {
+        lab.runj(&["create", "c11", "-b", bundle.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outcomes = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let won = outcomes.iter().filter(|o| o.status.success()).count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    let loser = outcomes.iter().find(|o| !o.status.success()).unwrap();
+    assert!(String::from_utf8_lossy(&loser.stderr).contains("already exists"));
+    lab.ok(&["delete", "--force", "c11"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn exec_runs_a_further_process_in_the_jail() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config("sleep 1000", json!({ "hostname": "box" }));
+    lab.create("c12");
+    lab.ok(&["start", "c12"]);
+    let spec = lab.dir.path().join("process.json");
+    let process = json!({ "args": ["sh", "-c", "echo $(hostname) $WHO"], "cwd": "/", "env": ["PATH=/bin", "WHO=exec"] });
+    std::fs::write(&spec, process.to_string()).unwrap();
+    let out = lab.ok(&["exec", "--process", spec.to_str().unwrap(), "c12"]);
+    assert_eq!(stdout(&out), "box exec\n");
+    lab.ok(&["delete", "--force", "c12"]);
+    lab.assert_clean();
+}
+
+#[test]
+fn hooks_get_the_state_on_standard_input() {
+    let Some(lab) = Lab::new() else { return };
+    let seen = lab.dir.path().join("seen.json");
+    let hook = |stage: &str| json!([{ "path": "/bin/sh", "args": ["sh", "-c", format!("cat > {}.{stage}", seen.display())] }]);
+    lab.config(
+        "true",
+        json!({ "hooks": { "createRuntime": hook("createRuntime"), "poststop": hook("poststop") } }),
+    );
+    let bundle = lab.bundle();
+    lab.ok(&["run", "c13", "-b", bundle.to_str().unwrap()]);
+    for stage in ["createRuntime", "poststop"] {
+        let file = PathBuf::from(format!("{}.{stage}", seen.display()));
+        let state: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(state["id"], "c13", "{stage}");
+    }
+    lab.assert_clean();
+}
