@@ -158,14 +158,25 @@ fn merge(into: &mut Value, extra: Value) {
     }
 }
 
+/// A 64-bit ELF executable without a `PT_INTERP` program header: it runs
+/// in a root file system that has no dynamic loader.
 fn is_static(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(elf) = std::fs::read(path) else {
         return false;
     };
-    // A dynamic ELF names its interpreter; a static one does not.
-    !bytes
-        .windows(14)
-        .any(|w| w == b"/lib64/ld-linu" || w == b"ld-linux-x86-6")
+    let number = |at: usize, len: usize| -> usize {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .fold(0, |n, byte| n << 8 | usize::from(*byte))
+        })
+    };
+    if elf.get(..5) != Some(b"\x7fELF\x02") {
+        return false;
+    }
+    let (offset, size, count) = (number(32, 8), number(54, 2), number(56, 2));
+    const PT_INTERP: usize = 3;
+    (0..count).all(|i| number(offset + i * size, 4) != PT_INTERP)
 }
 
 fn stdout(out: &Output) -> String {
@@ -203,7 +214,8 @@ fn environment_working_directory_user_and_hostname_are_the_bundle_s() {
     );
     let bundle = lab.bundle();
     let out = lab.ok(&["run", "c2", "-b", bundle.to_str().unwrap()]);
-    assert_eq!(stdout(&out), "hi /tmp 1000 1001 1002 box\n");
+    // `id -G` names the primary group first, then the additional ones.
+    assert_eq!(stdout(&out), "hi /tmp 1000 1001 1001 1002 box\n");
     lab.assert_clean();
 }
 
@@ -239,7 +251,11 @@ fn create_start_state_kill_delete() {
 #[test]
 fn kill_all_reaches_every_process_of_the_jail() {
     let Some(lab) = Lab::new() else { return };
-    lab.config("sleep 1000 & sleep 1000 & wait", json!({}));
+    // A non-interactive shell gives background jobs /dev/null as stdin.
+    lab.config(
+        "sleep 1000 & sleep 1000 & wait",
+        json!({ "mounts": [{ "destination": "/dev", "type": "devfs", "source": "devfs" }] }),
+    );
     lab.create("c4");
     lab.ok(&["start", "c4"]);
     lab.wait_for_status("c4", "running");
@@ -358,20 +374,31 @@ fn of_two_concurrent_creates_of_one_id_exactly_one_wins() {
     let Some(lab) = Lab::new() else { return };
     lab.config("sleep 1000", json!({}));
     let bundle = lab.bundle();
-    let spawn = || {
-        lab.runj(&["create", "c11", "-b", bundle.to_str().unwrap()])
+    // The winner's container inherits its standard error: a file, not a
+    // pipe, so that reading it does not wait for the container to exit.
+    let spawn = |n: usize| {
+        let err = lab.dir.path().join(format!("create-{n}.err"));
+        let child = lab
+            .runj(&["create", "c11", "-b", bundle.to_str().unwrap()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&err).unwrap())
             .spawn()
-            .unwrap()
+            .unwrap();
+        (child, err)
     };
-    let (a, b) = (spawn(), spawn());
-    let outcomes = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
-    let won = outcomes.iter().filter(|o| o.status.success()).count();
-    assert_eq!(won, 1, "{outcomes:?}");
-    let loser = outcomes.iter().find(|o| !o.status.success()).unwrap();
-    assert!(String::from_utf8_lossy(&loser.stderr).contains("already exists"));
+    let racers = [spawn(0), spawn(1)];
+    let outcomes: Vec<(bool, String)> = racers
+        .into_iter()
+        .map(|(mut child, err)| {
+            let won = child.wait().unwrap().success();
+            (won, std::fs::read_to_string(err).unwrap())
+        })
+        .collect();
+    let winners = outcomes.iter().filter(|(won, _)| *won).count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    let (_, loser) = outcomes.iter().find(|(won, _)| !won).unwrap();
+    assert!(loser.contains("already exists"), "{loser}");
     lab.ok(&["delete", "--force", "c11"]);
     lab.assert_clean();
 }
