@@ -1,1 +1,103 @@
-fn main() {}
+//! The jail.conf front end in process: generated configurations of 10, 1,000
+//! and 10,000 jails (`support/generate.rs`, about 265 bytes a jail), timed
+//!
+//! - `parse`: text → syntax tree (`runj_grammar::parse`);
+//! - `resolve`: loaded tree → resolved jails (`runj_translator::conf::resolve`);
+//! - `eval`: what `runj conf eval -f FILE -e '|'` does between reading its
+//!   arguments and writing its output: load the file (read, parse, expand
+//!   includes), resolve, and print every jail as `jail -e '|'` does.
+//!
+//! Throughput is the size of the configuration text. The samples are few
+//! and flat (the 10,000-jail runs take a good part of a second each), so
+//! `cargo bench --bench jailconf` finishes in a few minutes on two cores.
+
+#[path = "support/generate.rs"]
+mod generate;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+    criterion_main, measurement::WallTime,
+};
+use runj_grammar::{load, load_text, parse};
+use runj_translator::conf::{ResolvedJail, resolve, show_line};
+
+/// Jails per generated configuration.
+const SIZES: [usize; 3] = [10, 1_000, 10_000];
+
+/// The generated configurations, each with its size.
+fn configs() -> Vec<(usize, String)> {
+    SIZES
+        .iter()
+        .map(|&jails| (jails, generate::jailconf(jails)))
+        .collect()
+}
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group
+}
+
+fn bench_parse(c: &mut Criterion) {
+    let mut group = group(c, "parse");
+    for (jails, text) in configs() {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(jails), &text, |b, text| {
+            b.iter(|| parse(black_box(text)).expect("the generated configuration parses"))
+        });
+    }
+    group.finish();
+}
+
+fn bench_resolve(c: &mut Criterion) {
+    let mut group = group(c, "resolve");
+    for (jails, text) in configs() {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        let loaded = load_text("bench.conf", text, false).expect("the configuration loads");
+        let resolved = resolve(&loaded);
+        assert_eq!(resolved.len(), jails);
+        assert!(resolved.iter().all(|j| !j.failed()), "no resolution errors");
+        group.bench_with_input(BenchmarkId::from_parameter(jails), &loaded, |b, loaded| {
+            b.iter(|| resolve(black_box(loaded)))
+        });
+    }
+    group.finish();
+}
+
+/// `runj conf eval -e SEP` without its argument parsing and output: the
+/// same library calls, in the same order.
+fn eval(path: &str, separator: &str) -> String {
+    let loaded = load(path).expect("the configuration loads");
+    let jails: Vec<ResolvedJail> = resolve(&loaded);
+    let mut out = String::new();
+    for jail in &jails {
+        out.push_str(&show_line(jail, separator));
+    }
+    out
+}
+
+fn bench_eval(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut group = group(c, "eval");
+    for (jails, text) in configs() {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        let path = dir.path().join(format!("{jails}.conf"));
+        std::fs::write(&path, &text).expect("writing the configuration");
+        let path = path.to_str().expect("a UTF-8 temporary path").to_string();
+        assert_eq!(eval(&path, "|").lines().count(), jails);
+        group.bench_with_input(BenchmarkId::from_parameter(jails), &path, |b, path| {
+            b.iter(|| eval(black_box(path), "|"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_parse, bench_resolve, bench_eval);
+criterion_main!(benches);

@@ -179,6 +179,29 @@ pub fn spawn(
     }
 }
 
+/// Runs a system program to completion, its `PATH` the default one, after
+/// `prepare` in the child; a failure is an [`Error::Command`] of `stage`.
+pub fn run_program(
+    stage: &str,
+    argv: &[String],
+    prepare: impl FnOnce() -> Result<(), String>,
+) -> Result<()> {
+    let shown = argv.join(" ");
+    let exec = Exec::new(argv, &[format!("PATH={DEFAULT_PATH}")])?;
+    let (pid, _) = spawn(&shown, |_| {
+        prepare()?;
+        Ok(exec)
+    })?;
+    match wait(pid, None)? {
+        Ended::Exited(0) => Ok(()),
+        ended => Err(Error::Command {
+            stage: stage.to_string(),
+            command: shown,
+            status: ended.to_string(),
+        }),
+    }
+}
+
 /// How a waited-for process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {

@@ -127,11 +127,8 @@ fn become_user(u: &User) -> Result<(), String> {
 #[cfg(target_os = "freebsd")]
 fn set_fib(fib: Option<u32>) -> Result<(), String> {
     match fib {
-        // SAFETY: setfib(2) takes a plain int.
-        Some(n) if unsafe { libc::setfib(n as libc::c_int) } != 0 => {
-            Err(format!("setfib {n}: {}", std::io::Error::last_os_error()))
-        }
-        _ => Ok(()),
+        Some(n) => crate::freebsd::sys::set_fib(n).map_err(|e| format!("setfib {n}: {e}")),
+        None => Ok(()),
     }
 }
 

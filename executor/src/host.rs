@@ -5,9 +5,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 use runj_translator::plan::{Address, ExecOptions};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::params::Param;
 
 /// A jail's id, as jail_set(2) returns it.
@@ -85,6 +87,22 @@ impl MountPoint {
     }
 }
 
+/// The components of an absolute path inside a jail, without empty and
+/// `.` ones; `..` is refused, as backends resolve mount points inside the
+/// jail's root one component at a time.
+pub fn inside_components(inside: &str) -> Result<Vec<&str>> {
+    let components: Vec<&str> = inside
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if components.contains(&"..") {
+        return Err(Error::Plan(format!(
+            "{inside}: \"..\" is not allowed in a path inside the jail"
+        )));
+    }
+    Ok(components)
+}
+
 impl fmt::Display for MountPoint {
     /// As mount(8) would be run: `mount -t TYPE [-o OPTS] SOURCE TARGET`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -145,4 +163,27 @@ pub trait Host {
     fn signal(&mut self, pid: i32, signal: i32) -> Result<()>;
     /// How a forked child joins the jail.
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>>;
+}
+
+/// `Host::run` as the real backends do it: on the host, or in the running
+/// jail through the backend's attacher.
+pub fn run_placed(host: &mut dyn Host, command: &Command<'_>) -> Result<()> {
+    match (command.place, command.jail.jid) {
+        (Place::Host, _) => crate::command::run(command, None),
+        (Place::Jail, Some(jid)) => {
+            let attach = host.attacher(jid)?;
+            crate::command::run(command, Some(attach.as_ref()))
+        }
+        (Place::Jail, None) => Err(Error::Plan(format!(
+            "{}: the jail is not running",
+            command.stage
+        ))),
+    }
+}
+
+/// `Host::signal` as the real backends do it: kill(2).
+pub fn kill(pid: i32, signal: i32) -> Result<()> {
+    let signal = Signal::try_from(signal).map_err(|e| Error::os(format!("signal {signal}"), e))?;
+    nix::sys::signal::kill(Pid::from_raw(pid), signal)
+        .map_err(|e| Error::os(format!("kill {pid}"), e))
 }

@@ -7,6 +7,7 @@
 pub mod child;
 pub mod command;
 pub mod error;
+pub mod freebsd;
 pub mod hooks;
 pub mod host;
 pub mod lifecycle;

@@ -162,7 +162,14 @@ impl Runtime<'_> {
             let plan = self.dir(id)?.load_plan()?;
             let jid = self.jid(&plan)?;
             for pid in self.host.processes(jid)? {
-                self.host.signal(pid, signal)?;
+                // A process may end between the listing and its signal (an
+                // earlier signal's doing); the others must still get theirs.
+                match self.host.signal(pid, signal) {
+                    Err(Error::Os { source, .. }) if source.raw_os_error() == Some(libc::ESRCH) => {
+                        continue;
+                    }
+                    result => result?,
+                }
             }
             return Ok(());
         }

@@ -33,8 +33,9 @@ pub enum ParamValue {
     JailSys(JailSys),
     Ip4(Vec<Ipv4Addr>),
     Ip6(Vec<Ipv6Addr>),
-    /// A parameter the catalog does not know, passed as a string for the
-    /// kernel to judge.
+    /// A parameter the catalog does not know, as written: the backend types
+    /// it from what the kernel declares (FreeBSD's `security.jail.param`
+    /// sysctls, as libjail does) or refuses it.
     Unknown(String),
 }
 
@@ -133,15 +134,7 @@ pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
         match lookup(name) {
             Some(l) if l.spec.consumer == Consumer::Jail8 => {}
             Some(_) => params.push(typed(name, value)?),
-            None => {
-                warnings.push(format!(
-                    "{name}: unknown parameter, passed to the kernel as a string"
-                ));
-                params.push(Param {
-                    name: name.clone(),
-                    value: ParamValue::Unknown(value.to_string()),
-                });
-            }
+            None => params.push(unknown(name, value.to_string(), &mut warnings)),
         }
     }
     let ip4: Vec<Ipv4Addr> = addresses(&plan.network.ip4, |a| match a {
@@ -165,15 +158,20 @@ pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
         });
     }
     for (name, values) in &plan.extra {
-        warnings.push(format!(
-            "{name}: unknown parameter, passed to the kernel as a string"
-        ));
-        params.push(Param {
-            name: name.clone(),
-            value: ParamValue::Unknown(values.join(",")),
-        });
+        params.push(unknown(name, values.join(","), &mut warnings));
     }
     Ok((params, warnings))
+}
+
+/// A parameter outside the catalog, with its warning.
+fn unknown(name: &str, text: String, warnings: &mut Vec<String>) -> Param {
+    warnings.push(format!(
+        "{name}: not in runj's parameter catalog; passed on for the kernel to type"
+    ));
+    Param {
+        name: name.to_string(),
+        value: ParamValue::Unknown(text),
+    }
 }
 
 fn addresses<T>(
@@ -284,7 +282,7 @@ mod tests {
         );
         assert_eq!(
             warnings,
-            ["newer.param: unknown parameter, passed to the kernel as a string"]
+            ["newer.param: not in runj's parameter catalog; passed on for the kernel to type"]
         );
     }
 

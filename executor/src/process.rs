@@ -70,7 +70,7 @@ pub fn launch(launch: &Launch<'_>, attach: &dyn Attach) -> Result<Pid> {
         attach.attach().map_err(|e| format!("join the jail: {e}"))?;
         chdir(p.cwd.as_str()).map_err(|e| format!("chdir to {}: {}", p.cwd, e.desc()))?;
         for (resource, limit) in &limits {
-            setrlimit(*resource, limit.soft, limit.hard)
+            setrlimit(*resource, rlim(limit.soft), rlim(limit.hard))
                 .map_err(|e| format!("setrlimit {}: {}", limit.kind, e.desc()))?;
         }
         if let Some(mask) = p.umask {
@@ -157,11 +157,20 @@ fn no_new_privileges() -> Result<(), String> {
     Ok(())
 }
 
+/// A runtime-spec limit as this system's `rlim_t`: past its range (FreeBSD's
+/// is signed) the limit is `RLIM_INFINITY`, as `u64::MAX` is on Linux.
+fn rlim(value: u64) -> libc::rlim_t {
+    libc::rlim_t::try_from(value).unwrap_or(libc::RLIM_INFINITY)
+}
+
 /// The rlimit named as in the runtime-spec (`RLIMIT_NOFILE`, …).
 fn resource(limit: &Rlimit) -> Result<(Resource, &Rlimit)> {
     let name = limit.kind.strip_prefix("RLIMIT_").unwrap_or(&limit.kind);
     let resource = match name {
+        #[cfg(not(target_os = "freebsd"))]
         "AS" => Resource::RLIMIT_AS,
+        #[cfg(target_os = "freebsd")]
+        "AS" => Resource::RLIMIT_VMEM,
         "CORE" => Resource::RLIMIT_CORE,
         "CPU" => Resource::RLIMIT_CPU,
         "DATA" => Resource::RLIMIT_DATA,

@@ -116,14 +116,18 @@ impl<'s> Builder<'s> {
         });
     }
 
-    /// True when an empty line lies between the last token and `start`.
+    /// True when an empty line lies between the last token and `start`:
+    /// one of the lines strictly between the line the last token ended on
+    /// and the line `start` is on is blank (or holds a lone `;`).
     fn blank_before(&self, start: usize) -> bool {
         let gap = &self.src[self.last_end.min(start)..start];
-        let mut newlines = gap.split('\n');
-        newlines.next();
-        let mut lines = newlines.collect::<Vec<_>>();
-        lines.pop();
-        lines.iter().any(|l| l.trim().is_empty() || l.trim() == ";")
+        let (Some(first), Some(last)) = (gap.find('\n'), gap.rfind('\n')) else {
+            return false;
+        };
+        first < last
+            && gap[first + 1..last]
+                .split('\n')
+                .any(|l| l.trim().is_empty() || l.trim() == ";")
     }
 
     fn push(&mut self, kind: ItemKind, span: Span) {
@@ -156,14 +160,33 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Comments that stand inside a statement, at any depth (between the
-    /// values of a list, say), are hoisted before it on lines of their own.
-    fn inner_comments(&mut self, pair: &Pair<'s, Rule>) {
-        for inner in pair.clone().into_inner().flatten() {
-            if inner.as_rule() == Rule::COMMENT {
-                self.comment(inner, true);
+    /// Comments that stand inside a statement (between its name and its
+    /// operator, between the values of a list, before its `;`) are hoisted
+    /// before it on lines of their own, in source order. pest puts them
+    /// among the children of the statement and of its tail only: the name
+    /// and each value are atomic, so no comment lies deeper. Returns the
+    /// head and the tail.
+    fn inner_comments(&mut self, pair: Pair<'s, Rule>) -> (Pair<'s, Rule>, Pair<'s, Rule>) {
+        let mut head = None;
+        let mut tail = None;
+        for child in pair.into_inner() {
+            if child.as_rule() == Rule::COMMENT {
+                self.comment(child, true);
+            } else if head.is_none() {
+                head = Some(child);
+            } else {
+                for inner in child.clone().into_inner() {
+                    if inner.as_rule() == Rule::COMMENT {
+                        self.comment(inner, true);
+                    }
+                }
+                tail = Some(child);
             }
         }
+        (
+            head.expect("a statement has a head"),
+            tail.expect("a statement has a tail"),
+        )
     }
 
     fn comment(&mut self, pair: Pair<'s, Rule>, hoisted: bool) {
@@ -231,16 +254,10 @@ impl<'s> Builder<'s> {
 
     fn named_statement(&mut self, pair: Pair<'s, Rule>) {
         let span = span_of(&pair);
-        self.inner_comments(&pair);
-        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::COMMENT);
-        let head = inner.next().expect("a statement has a head");
-        let is_variable = head
-            .clone()
-            .into_inner()
-            .next()
-            .is_some_and(|p| p.as_rule() == Rule::var_ref);
-        let tail = inner.next().expect("a statement has a tail");
-        let Some(name) = self.name(head) else { return };
+        let (head, tail) = self.inner_comments(pair);
+        let Some((name, is_variable)) = self.name(head) else {
+            return;
+        };
         let op = match tail.as_rule() {
             Rule::block_open if is_variable => {
                 return self.error(SyntaxErrorKind::UnexpectedToken("{".into()), span_of(&tail));
@@ -252,11 +269,15 @@ impl<'s> Builder<'s> {
             Rule::bare => Op::Bare,
             rule => unreachable!("statement tail {rule:?}"),
         };
-        let values: Vec<Value> = tail
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::value)
-            .filter_map(|p| self.value(p))
-            .collect();
+        // Sized by the children (values and comments) rather than grown: a
+        // statement mostly has one value, and a large file has many.
+        let children = tail.into_inner();
+        let mut values = Vec::with_capacity(children.len());
+        values.extend(
+            children
+                .filter(|p| p.as_rule() == Rule::value)
+                .filter_map(|p| self.value(p)),
+        );
         // jailparse.y special_param(): only `.include "x";` (name-value form,
         // plain name) is the directive; `.include = "x";` is a parameter.
         if op == Op::NameValue && !is_variable && name.text == ".include" {
@@ -294,10 +315,17 @@ impl<'s> Builder<'s> {
 
     /// A block or parameter name: one lexical piece. A double-quoted name
     /// with a variable inside lexes as several pieces in jail(8), which is a
-    /// syntax error at the variable.
-    fn name(&mut self, pair: Pair<'s, Rule>) -> Option<Name> {
+    /// syntax error at the variable. Also tells whether the name is a
+    /// variable's (`$name`).
+    fn name(&mut self, pair: Pair<'s, Rule>) -> Option<(Name, bool)> {
         let span = span_of(&pair);
         let piece = pair.into_inner().next().expect("a name has one piece");
+        let is_variable = piece.as_rule() == Rule::var_ref;
+        if piece.as_rule() == Rule::word {
+            // The common case: plain ASCII, nothing to decode.
+            let text = piece.as_str().to_string();
+            return Some((Name { text, span }, false));
+        }
         if let Some(var) = first_var(&piece) {
             let var_span = span_of(&var);
             self.error(
@@ -313,13 +341,15 @@ impl<'s> Builder<'s> {
             Some(Piece::Var { name, .. }) => name,
             _ => self.utf8(text, span)?,
         };
-        Some(Name { text, span })
+        Some((Name { text, span }, is_variable))
     }
 
     fn value(&mut self, pair: Pair<'s, Rule>) -> Option<Value> {
         let span = span_of(&pair);
-        let mut pieces = Vec::new();
-        let mut text = Vec::new();
+        // Mostly one piece; a vector grown from empty would make room for four.
+        let mut pieces = Vec::with_capacity(1);
+        // Decoding never lengthens the text, so this is room enough.
+        let mut text = Vec::with_capacity(span.end - span.start);
         for piece in pair.into_inner() {
             self.piece(piece, &mut text, &mut pieces);
         }
@@ -335,7 +365,13 @@ impl<'s> Builder<'s> {
         match pair.as_rule() {
             Rule::word => text.extend_from_slice(pair.as_str().as_bytes()),
             Rule::escape | Rule::single_char | Rule::sq_text | Rule::dq_text => {
-                text.extend_from_slice(&unescape(pair.as_str()));
+                let raw = pair.as_str();
+                // Text without a backslash or a NUL decodes to itself.
+                if raw.bytes().any(|b| b == b'\\' || b == 0) {
+                    text.extend_from_slice(&unescape(raw));
+                } else {
+                    text.extend_from_slice(raw.as_bytes());
+                }
             }
             Rule::single_quoted | Rule::double_quoted => {
                 for inner in pair.into_inner() {

@@ -33,9 +33,9 @@ use nix::sched::{CloneFlags, setns, unshare};
 use nix::unistd::{Pid, chdir, chroot, sethostname};
 use serde::{Deserialize, Serialize};
 
-use crate::child::{Ended, Exec, spawn, wait};
+use crate::child::{Ended, run_program, spawn, wait};
 use crate::error::{Context, Error, Result};
-use crate::host::{Alias, Attach, Command, Host, Jid, MountPoint, Place};
+use crate::host::{Alias, Attach, Command, Host, Jid, MountPoint, kill, run_placed};
 use crate::params::{JailSys, Param, ParamValue};
 
 /// Parameters the emulation acts on; the others are only reported.
@@ -278,22 +278,12 @@ fn in_child(what: &str, f: impl FnOnce() -> Result<(), String>) -> Result<()> {
 
 /// Runs iproute2's `ip`, in the network namespace `net` if given.
 fn run_ip(argv: &[String], net: Option<std::os::fd::BorrowedFd<'_>>) -> Result<()> {
-    let shown = argv.join(" ");
-    let exec = Exec::new(argv, &[format!("PATH={}", crate::child::DEFAULT_PATH)])?;
-    let (pid, _) = spawn(&shown, |_| {
-        if let Some(net) = net {
-            setns(net, CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {}", e.desc()))?;
+    run_program("ip", argv, || match net {
+        Some(net) => {
+            setns(net, CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {}", e.desc()))
         }
-        Ok(exec)
-    })?;
-    match wait(pid, None)? {
-        Ended::Exited(0) => Ok(()),
-        ended => Err(Error::Command {
-            stage: "ip".into(),
-            command: shown,
-            status: ended.to_string(),
-        }),
-    }
+        None => Ok(()),
+    })
 }
 
 /// Sets `IFF_UP` on `lo` (SIOCGIFFLAGS/SIOCSIFFLAGS, netdevice(7)).
@@ -347,17 +337,7 @@ impl Attach for Joiner {
 
 impl Host for LinuxHost {
     fn run(&mut self, command: &Command<'_>) -> Result<()> {
-        match (command.place, command.jail.jid) {
-            (Place::Host, _) => crate::command::run(command, None),
-            (Place::Jail, Some(jid)) => {
-                let joiner = self.attacher(jid)?;
-                crate::command::run(command, Some(joiner.as_ref()))
-            }
-            (Place::Jail, None) => Err(Error::Plan(format!(
-                "{}: the jail is not running",
-                command.stage
-            ))),
-        }
+        run_placed(self, command)
     }
 
     fn add_alias(&mut self, alias: &Alias) -> Result<()> {
@@ -478,10 +458,7 @@ impl Host for LinuxHost {
     }
 
     fn signal(&mut self, pid: i32, signal: i32) -> Result<()> {
-        let signal = nix::sys::signal::Signal::try_from(signal)
-            .map_err(|e| Error::os(format!("signal {signal}"), e))?;
-        nix::sys::signal::kill(Pid::from_raw(pid), signal)
-            .map_err(|e| Error::os(format!("kill {pid}"), e))
+        kill(pid, signal)
     }
 
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>> {

@@ -14,6 +14,7 @@ use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
 use nix::sys::stat::{Mode, mkdirat};
 
 use crate::error::{Error, Result};
+use crate::host::inside_components;
 
 /// What to create when the path is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,15 +30,7 @@ pub enum Create {
 /// `root`.
 pub fn open_beneath(root: &Path, inside: &str, create: Create) -> Result<OwnedFd> {
     let refuse = |why: String| Error::Plan(format!("{inside}: {why}"));
-    let components: Vec<&str> = inside
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    if components.contains(&"..") {
-        return Err(refuse(
-            "\"..\" is not allowed in a path inside the jail".into(),
-        ));
-    }
+    let components = inside_components(inside)?;
     let mut dir = open(None, root, OFlag::O_DIRECTORY)
         .map_err(|e| Error::os(format!("open the jail's root {}", root.display()), e))?;
     for (n, name) in components.iter().enumerate() {

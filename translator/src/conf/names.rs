@@ -2,34 +2,43 @@
 //! parameters jail(8) itself knows (freebsd/freebsd-src usr.sbin/jail/config.c
 //! `equalopts`, `wild_jail_name`, `wild_jail_match`, `intparams[]`).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 /// True when two parameter names denote the same parameter: equal, or equal
 /// once a `no` prefix is removed from the whole name or from the rest of the
 /// name after any of its dots (`persist`/`nopersist`,
 /// `allow.mount`/`allow.nomount`, `allow.mount.nullfs`/`allow.mount.nonullfs`).
+#[inline]
 pub fn equalopts(a: &str, b: &str) -> bool {
-    // Only a `no` (two bytes) can make the lengths differ: reject early.
-    if !matches!(a.len().abs_diff(b.len()), 0 | 2) {
+    // Resolution compares every statement with every parameter already set,
+    // so this must be cheap. Only a `no` (two bytes) can make the lengths
+    // differ; names of the same length are the same parameter only when
+    // equal, since taking a `no` from one would leave it shorter. Different
+    // names mostly differ in their last byte: look at it first.
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.len().checked_sub(b.len()) {
+        Some(0) => a.last() == b.last() && a == b,
+        Some(2) => no_inserted(a, b),
+        _ if b.len().checked_sub(a.len()) == Some(2) => no_inserted(b, a),
+        _ => false,
+    }
+}
+
+/// `long` is `short` with `no` put in at the start of one of its components.
+fn no_inserted(long: &[u8], short: &[u8]) -> bool {
+    // Unless the `no` went in at the very end, both end alike.
+    if long.last() != short.last() && !long.ends_with(b"no") {
         return false;
     }
-    fn same_but_no(a: &str, b: &str) -> bool {
-        a == b || a.strip_prefix("no") == Some(b) || b.strip_prefix("no") == Some(a)
-    }
-    if same_but_no(a, b) {
-        return true;
-    }
-    let (mut a, mut b) = (a, b);
-    while let Some(dot) = a.find('.') {
-        let prefix = &a[..=dot];
-        if !b.starts_with(prefix) {
-            return false;
-        }
-        a = &a[dot + 1..];
-        b = &b[dot + 1..];
-        if a.strip_prefix("no") == Some(b) || b.strip_prefix("no") == Some(a) {
-            return true;
-        }
-    }
-    false
+    // Both agree before the place of the `no`, so it is at most the length
+    // of their common prefix.
+    let common = long.iter().zip(short).take_while(|(l, s)| l == s).count();
+    (0..=common).any(|at| {
+        (at == 0 || short[at - 1] == b'.')
+            && &long[at..at + 2] == b"no"
+            && long[at + 2..] == short[at..]
+    })
 }
 
 /// True when some dot-separated component of the name is exactly `*`.
@@ -50,6 +59,39 @@ pub fn wildcard_matches(name: &str, wild: &str) -> bool {
         w = &w[wd + 1..];
     }
     j == w || w == "*"
+}
+
+/// The entry of [`KNOWN`] that a parameter name denotes: the first `k` for
+/// which `equalopts(name, k.name)` holds. A table of every spelling
+/// `equalopts` accepts for each entry, so that resolution does not compare
+/// each statement with the whole table.
+pub(crate) fn known_param(name: &str) -> Option<&'static Known> {
+    static SPELLINGS: OnceLock<HashMap<String, usize>> = OnceLock::new();
+    let spellings = SPELLINGS.get_or_init(|| {
+        let mut map = HashMap::new();
+        for (i, k) in KNOWN.iter().enumerate() {
+            for spelling in no_spellings(k.name) {
+                map.entry(spelling).or_insert(i);
+            }
+        }
+        map
+    });
+    spellings.get(name).map(|&i| &KNOWN[i])
+}
+
+/// Every name `equalopts` takes to be `name`: itself, and itself with `no`
+/// put before, or taken from the start of, one of its components.
+fn no_spellings(name: &str) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    let starts = std::iter::once(0).chain(name.match_indices('.').map(|(dot, _)| dot + 1));
+    for at in starts {
+        let (head, rest) = name.split_at(at);
+        out.push(format!("{head}no{rest}"));
+        if let Some(rest) = rest.strip_prefix("no") {
+            out.push(format!("{head}{rest}"));
+        }
+    }
+    out
 }
 
 /// Flags jail(8)'s own table gives a parameter.
@@ -139,6 +181,84 @@ mod tests {
         assert!(!equalopts("allow.mount", "allow.mount.nullfs"));
         assert!(!equalopts("persist", "nonopersist"));
         assert!(!equalopts("a.b", "c.b"));
+        assert!(!equalopts("exec.start", "exec.clean"));
+        assert!(!equalopts("no.a", "nob.a"));
+        assert!(equalopts("exec.clean", "exec.clean"));
+        assert!(equalopts("a.nob", "a.b"));
+        assert!(equalopts("noa.b", "a.b"));
+        assert!(!equalopts("a.b", "a.b.no"));
+    }
+
+    /// `config.c` `equalopts()` transcribed without shortcuts.
+    fn equalopts_reference(a: &str, b: &str) -> bool {
+        if a == b {
+            return true;
+        }
+        let (mut a, mut b) = (a, b);
+        loop {
+            if a.strip_prefix("no") == Some(b) || b.strip_prefix("no") == Some(a) {
+                return true;
+            }
+            let Some(dot) = a.find('.') else { return false };
+            if !b.starts_with(&a[..=dot]) {
+                return false;
+            }
+            a = &a[dot + 1..];
+            b = &b[dot + 1..];
+        }
+    }
+
+    #[test]
+    fn equalopts_agrees_with_the_plain_algorithm() {
+        let mut names = vec![String::new()];
+        for len in 1..=4 {
+            let shorter: Vec<String> = names
+                .iter()
+                .filter(|n| n.len() == len - 1)
+                .cloned()
+                .collect();
+            for n in shorter {
+                names.extend("noab.".chars().map(|c| format!("{n}{c}")));
+            }
+        }
+        for a in &names {
+            for b in &names {
+                assert_eq!(equalopts(a, b), equalopts_reference(a, b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn known_is_the_first_table_entry_equalopts_accepts() {
+        let mut names: Vec<String> = KNOWN
+            .iter()
+            .flat_map(|k| no_spellings(k.name))
+            .flat_map(|n| no_spellings(&n))
+            .collect();
+        names.extend(
+            [
+                "",
+                "no",
+                "nono",
+                ".",
+                "no.",
+                "allow",
+                "allow.",
+                "allow.mount.",
+                "nonopersist",
+            ]
+            .map(String::from),
+        );
+        for name in &names {
+            let linear = KNOWN.iter().find(|k| equalopts(name, k.name));
+            assert_eq!(known_param(name), linear, "{name:?}");
+        }
+        assert_eq!(
+            known_param("allow.nomount").map(|k| k.name),
+            Some("allow.mount")
+        );
+        assert_eq!(known_param("noname").map(|k| k.immutable), Some(true));
+        assert_eq!(known_param("allow.mount.nullfs"), None);
     }
 
     #[test]

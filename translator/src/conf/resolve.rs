@@ -18,9 +18,11 @@
 //! with several addresses) crashes jail(8) (a NULL dereference after the
 //! `free_var:` label); here it expands to the list.
 
+use std::borrow::Cow;
+
 use runj_grammar::{Item, ItemKind, Loaded, Op, Piece, Span, Value};
 
-use super::names::{KNOWN, equalopts, is_wildcard, wildcard_matches};
+use super::names::{Known, equalopts, is_wildcard, known_param, wildcard_matches};
 
 /// Where a statement or reference was written: a source index of
 /// [`Loaded::sources`] and a byte span in it.
@@ -84,24 +86,29 @@ pub fn resolve(loaded: &Loaded) -> Vec<ResolvedJail> {
         .partition(|(_, j)| is_wildcard(&j.name));
     jails
         .into_iter()
-        .map(|(seq, jail)| resolve_jail(seq, jail, &wild))
+        .map(|(seq, jail)| resolve_jail(seq, &jail, &wild))
         .collect()
 }
 
 // ---------------------------------------------------------------------------
 // Gathering statements into jails (jailparse.y actions).
+//
+// Names and texts are borrowed from the syntax tree until the resolved jail
+// is built: a statement of a wildcard (the global `*` above all) is merged
+// into every jail it matches, and copying it each time would make most of
+// the work.
 
 /// A value being substituted: text and the variables still to insert, each at
 /// a byte position of the text (jail(8)'s `struct cfstring`).
 #[derive(Debug, Clone)]
-struct CfString {
-    text: String,
-    vars: Vec<VarAt>,
+struct CfString<'a> {
+    text: Cow<'a, str>,
+    vars: Vec<VarAt<'a>>,
 }
 
-#[derive(Debug, Clone)]
-struct VarAt {
-    name: String,
+#[derive(Debug, Clone, Copy)]
+struct VarAt<'a> {
+    name: &'a str,
     pos: usize,
     origin: Origin,
 }
@@ -115,27 +122,70 @@ struct Flags {
 }
 
 #[derive(Debug, Clone)]
-struct CfParam {
-    name: String,
-    values: Vec<CfString>,
+struct CfParam<'a> {
+    name: &'a str,
+    values: Values<'a>,
     flags: Flags,
     generation: u32,
     origin: Option<Origin>,
+    /// The entry of jail(8)'s table the statement's name denotes, looked up
+    /// once per statement.
+    known: Option<&'static Known>,
 }
 
-struct CfJail {
+/// A parameter's values: owned as gathered; a jail's copy of a statement
+/// borrows them until it changes them. (`Cow<[CfString]>`, but covariant.)
+#[derive(Debug, Clone)]
+enum Values<'a> {
+    Borrowed(&'a [CfString<'a>]),
+    Owned(Vec<CfString<'a>>),
+}
+
+impl<'a> Values<'a> {
+    const NONE: Values<'static> = Values::Borrowed(&[]);
+
+    fn to_mut(&mut self) -> &mut Vec<CfString<'a>> {
+        if let Values::Borrowed(values) = *self {
+            *self = Values::Owned(values.to_vec());
+        }
+        match self {
+            Values::Owned(values) => values,
+            Values::Borrowed(_) => unreachable!("just made owned"),
+        }
+    }
+
+    fn into_strings(self) -> Vec<String> {
+        match self {
+            Values::Borrowed(values) => values.iter().map(|s| s.text.to_string()).collect(),
+            Values::Owned(values) => values.into_iter().map(|s| s.text.into_owned()).collect(),
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Values<'a> {
+    type Target = [CfString<'a>];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Values::Borrowed(values) => values,
+            Values::Owned(values) => values,
+        }
+    }
+}
+
+struct CfJail<'a> {
     name: String,
-    params: Vec<CfParam>,
+    params: Vec<CfParam<'a>>,
 }
 
 struct Gather<'a> {
     loaded: &'a Loaded,
-    jails: Vec<CfJail>,
+    jails: Vec<CfJail<'a>>,
     global: Option<usize>,
 }
 
-impl Gather<'_> {
-    fn items(&mut self, items: &[Item], source: usize, current: Option<usize>) {
+impl<'a> Gather<'a> {
+    fn items(&mut self, items: &'a [Item], source: usize, current: Option<usize>) {
         for item in items {
             match &item.kind {
                 ItemKind::Param(p) => {
@@ -150,8 +200,10 @@ impl Gather<'_> {
                         }),
                     };
                     let param = CfParam {
-                        name: p.name.text.clone(),
-                        values: p.values.iter().map(|v| cf_string(v, source)).collect(),
+                        name: &p.name.text,
+                        values: Values::Owned(
+                            p.values.iter().map(|v| cf_string(v, source)).collect(),
+                        ),
                         flags: Flags {
                             var: p.is_variable,
                             append: p.op == Op::Append,
@@ -162,6 +214,7 @@ impl Gather<'_> {
                             source,
                             span: item.span,
                         }),
+                        known: known_param(&p.name.text),
                     };
                     self.jails[jail].params.push(param);
                 }
@@ -170,9 +223,14 @@ impl Gather<'_> {
                         Some(parent) => format!("{}.{}", self.jails[parent].name, b.name.text),
                         None => b.name.text.clone(),
                     };
+                    let statements = b
+                        .items
+                        .iter()
+                        .filter(|i| matches!(i.kind, ItemKind::Param(_)))
+                        .count();
                     self.jails.push(CfJail {
                         name,
-                        params: Vec::new(),
+                        params: Vec::with_capacity(statements),
                     });
                     let id = self.jails.len() - 1;
                     self.items(&b.items, source, Some(id));
@@ -189,16 +247,18 @@ impl Gather<'_> {
     }
 }
 
-fn cf_string(value: &Value, source: usize) -> CfString {
+fn cf_string(value: &Value, source: usize) -> CfString<'_> {
     let mut s = CfString {
-        text: String::new(),
+        text: Cow::Borrowed(""),
         vars: Vec::new(),
     };
     for piece in &value.pieces {
         match piece {
-            Piece::Text(t) => s.text.push_str(t),
+            // The parser joins adjacent text, so this is mostly the first.
+            Piece::Text(t) if s.text.is_empty() => s.text = Cow::Borrowed(t),
+            Piece::Text(t) => s.text.to_mut().push_str(t),
             Piece::Var { name, span } => s.vars.push(VarAt {
-                name: name.clone(),
+                name,
                 pos: s.text.len(),
                 origin: Origin {
                     source,
@@ -213,26 +273,26 @@ fn cf_string(value: &Value, source: usize) -> CfString {
 // ---------------------------------------------------------------------------
 // Merging (add_param).
 
-struct Merge {
-    params: Vec<CfParam>,
+struct Merge<'a> {
+    params: Vec<CfParam<'a>>,
     errors: Vec<ResolveError>,
     /// jail(8)'s `intparams[KP_NAME]` is set.
     has_name: bool,
 }
 
-impl Merge {
+impl<'a> Merge<'a> {
     fn fail(&mut self, message: String, origin: Option<Origin>) {
         self.errors.push(ResolveError { message, origin });
     }
 
     /// The implicit `name` or `jid` parameter (`add_param(j, NULL, KP_…)`).
-    fn add_implicit(&mut self, key: &str, value: &str) {
+    fn add_implicit(&mut self, key: &'static str, value: &'a str) {
         self.params.push(CfParam {
-            name: key.to_string(),
-            values: vec![CfString {
-                text: value.to_string(),
+            name: key,
+            values: Values::Owned(vec![CfString {
+                text: Cow::Borrowed(value),
                 vars: Vec::new(),
-            }],
+            }]),
             flags: Flags {
                 append: true,
                 immutable: true,
@@ -240,12 +300,13 @@ impl Merge {
             },
             generation: 0,
             origin: None,
+            known: None,
         });
         self.has_name |= key == "name";
     }
 
-    fn add(&mut self, p: &CfParam) {
-        if let Some(d) = self.params.iter_mut().find(|d| equalopts(&d.name, &p.name)) {
+    fn add(&mut self, p: &'a CfParam<'a>) {
+        if let Some(d) = self.params.iter_mut().find(|d| equalopts(d.name, p.name)) {
             if d.flags.var != p.flags.var {
                 let message = format!(
                     "variable \"${}\" cannot have the same name as a parameter.",
@@ -257,20 +318,25 @@ impl Merge {
                 let message = format!("cannot redefine parameter \"{}\".", d.name);
                 return self.fail(message, p.origin);
             }
-            if d.name != p.name {
-                d.name.clone_from(&p.name);
-            }
+            d.name = p.name;
             if !p.flags.append || p.values.is_empty() {
-                d.values.clear();
+                d.values = Values::NONE;
             }
-            d.values.extend(p.values.iter().cloned());
+            if d.values.is_empty() {
+                d.values = Values::Borrowed(&p.values);
+            } else {
+                d.values.to_mut().extend(p.values.iter().cloned());
+            }
             d.flags.var |= p.flags.var;
             d.flags.append |= p.flags.append;
             d.origin = p.origin;
             return;
         }
-        self.params.push(p.clone());
-        if let Some(known) = KNOWN.iter().find(|k| equalopts(&p.name, k.name)) {
+        self.params.push(CfParam {
+            values: Values::Borrowed(&p.values),
+            ..*p
+        });
+        if let Some(known) = p.known {
             if p.flags.var {
                 let message = format!(
                     "variable \"${}\" cannot have the same name as a parameter.",
@@ -294,9 +360,15 @@ fn is_jid(name: &str) -> bool {
         && digits.bytes().any(|b| b != b'0')
 }
 
-fn resolve_jail(seq: usize, jail: CfJail, wild: &[(usize, CfJail)]) -> ResolvedJail {
+fn resolve_jail(seq: usize, jail: &CfJail<'_>, wild: &[(usize, CfJail<'_>)]) -> ResolvedJail {
+    // Room for every statement that applies, and the implicit `name`/`jid`.
+    let statements: usize = wild
+        .iter()
+        .filter(|(_, w)| wildcard_matches(&jail.name, &w.name))
+        .map(|(_, w)| w.params.len())
+        .sum();
     let mut m = Merge {
-        params: Vec::new(),
+        params: Vec::with_capacity(2 + jail.params.len() + statements),
         errors: Vec::new(),
         has_name: false,
     };
@@ -318,18 +390,19 @@ fn resolve_jail(seq: usize, jail: CfJail, wild: &[(usize, CfJail)]) -> ResolvedJ
         m.add_implicit("name", &jail.name);
     }
     substitute(&mut m);
-    let params = m
-        .params
-        .into_iter()
-        .filter(|p| !p.flags.var)
-        .map(|p| ResolvedParam {
-            name: p.name,
-            values: p.values.into_iter().map(|s| s.text).collect(),
-            origin: p.origin,
-        })
-        .collect();
+    let mut params = Vec::with_capacity(m.params.len());
+    params.extend(
+        m.params
+            .into_iter()
+            .filter(|p| !p.flags.var)
+            .map(|p| ResolvedParam {
+                name: p.name.to_string(),
+                values: p.values.into_strings(),
+                origin: p.origin,
+            }),
+    );
     ResolvedJail {
-        name: jail.name,
+        name: jail.name.clone(),
         params,
         errors: m.errors,
     }
@@ -340,7 +413,7 @@ fn resolve_jail(seq: usize, jail: CfJail, wild: &[(usize, CfJail)]) -> ResolvedJ
 
 /// A list can only be substituted for a reference that is the whole value
 /// (no text around it, no other reference after it).
-fn stands_alone(s: &CfString) -> bool {
+fn stands_alone(s: &CfString<'_>) -> bool {
     s.text.is_empty() && s.vars.len() == 1
 }
 
@@ -350,7 +423,7 @@ enum Lookup {
     Value(usize),
 }
 
-fn substitute(m: &mut Merge) {
+fn substitute(m: &mut Merge<'_>) {
     let params = &mut m.params;
     let mut generation = 0;
     let mut i = 0;
@@ -361,7 +434,7 @@ fn substitute(m: &mut Merge) {
         'find_vars: loop {
             let mut s = 0;
             while s < params[p].values.len() {
-                while let Some(v) = params[p].values[s].vars.first().cloned() {
+                while let Some(&v) = params[p].values[s].vars.first() {
                     let lookup = match params.iter().position(|q| q.name == v.name) {
                         Some(q) if !params[q].values.is_empty() => {
                             if params[q].flags.bad {
@@ -409,26 +482,32 @@ fn substitute(m: &mut Merge) {
                             for q in params.iter_mut().filter(|q| q.generation == generation) {
                                 q.flags.bad = true;
                             }
-                            params[p].values[s].vars.remove(0);
+                            params[p].values.to_mut()[s].vars.remove(0);
                         }
                         Lookup::Value(q) => {
-                            let values: Vec<String> =
-                                params[q].values.iter().map(|vs| vs.text.clone()).collect();
-                            let target = &mut params[p].values[s];
-                            target.text.insert_str(v.pos, &values[0]);
-                            target.vars.remove(0);
-                            for later in &mut target.vars {
-                                later.pos += values[0].len();
-                            }
-                            let extra: Vec<CfString> = values[1..]
+                            let first = params[q].values[0].text.clone();
+                            let extra: Vec<CfString> = params[q].values[1..]
                                 .iter()
-                                .map(|t| CfString {
-                                    text: t.clone(),
+                                .map(|vs| CfString {
+                                    text: vs.text.clone(),
                                     vars: Vec::new(),
                                 })
                                 .collect();
+                            let target = &mut params[p].values.to_mut()[s];
+                            if target.text.is_empty() {
+                                // The whole value so far: share the text.
+                                target.text = first.clone();
+                            } else if !first.is_empty() {
+                                target.text.to_mut().insert_str(v.pos, &first);
+                            }
+                            target.vars.remove(0);
+                            for later in &mut target.vars {
+                                later.pos += first.len();
+                            }
                             let n = extra.len();
-                            params[p].values.splice(s + 1..s + 1, extra);
+                            if n > 0 {
+                                params[p].values.to_mut().splice(s + 1..s + 1, extra);
+                            }
                             s += n;
                         }
                     }

@@ -8,7 +8,15 @@ use super::resolve::ResolvedJail;
 /// One line for the jail: its parameters but `jid`, joined by `separator`;
 /// `name` alone for a parameter without values, else `name=v1,v2`.
 pub fn show_line(jail: &ResolvedJail, separator: &str) -> String {
-    let mut line = String::new();
+    // Room for the line when no value needs quotes.
+    let size: usize = jail
+        .params
+        .iter()
+        .map(|p| {
+            separator.len() + p.name.len() + p.values.iter().map(|v| v.len() + 1).sum::<usize>()
+        })
+        .sum();
+    let mut line = String::with_capacity(size + 1);
     let mut first = true;
     for p in jail.params.iter().filter(|p| p.name != "jid") {
         if !first {
@@ -35,26 +43,46 @@ pub fn show_line(jail: &ResolvedJail, separator: &str) -> String {
 /// a `'`, a space or a tab; single quotes when it has a `"`; every backslash
 /// and the chosen quote character escaped with a backslash.
 pub fn quoted_print(out: &mut String, value: &str) {
-    let quote = if value.is_empty() || value.contains('\'') {
+    // One pass over the bytes finds what the choice depends on.
+    let (mut single, mut double, mut blank, mut backslash) = (false, false, false, false);
+    for b in value.bytes() {
+        match b {
+            b'\'' => single = true,
+            b'"' => double = true,
+            b' ' | b'\t' => blank = true,
+            b'\\' => backslash = true,
+            _ => {}
+        }
+    }
+    let quote = if value.is_empty() || single {
         Some('"')
-    } else if value.contains('"') {
+    } else if double {
         Some('\'')
-    } else if value.contains([' ', '\t']) {
+    } else if blank {
         Some('"')
     } else {
         None
     };
-    if let Some(q) = quote {
-        out.push(q);
-    }
+    let Some(q) = quote else {
+        if backslash {
+            escape_into(out, value, None);
+        } else {
+            out.push_str(value);
+        }
+        return;
+    };
+    out.push(q);
+    escape_into(out, value, Some(q));
+    out.push(q);
+}
+
+/// Copies `value`, a backslash before every backslash and every `quote`.
+fn escape_into(out: &mut String, value: &str, quote: Option<char>) {
     for c in value.chars() {
         if c == '\\' || Some(c) == quote {
             out.push('\\');
         }
         out.push(c);
-    }
-    if let Some(q) = quote {
-        out.push(q);
     }
 }
 
