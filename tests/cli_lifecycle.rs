@@ -436,3 +436,63 @@ fn hooks_get_the_state_on_standard_input() {
     }
     lab.assert_clean();
 }
+
+/// Every example bundle, with its process replaced by `echo ok` and its root
+/// by the busybox one, either runs (printing `ok`) or is refused with a
+/// message, and in both cases leaves no mount, jail or container behind.
+#[test]
+fn every_example_bundle_runs_or_is_refused_and_leaves_the_host_clean() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples/bundles");
+    let mut ran = Vec::new();
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let example = entry.unwrap().path();
+        let text = std::fs::read_to_string(example.join("config.json")).unwrap();
+        let Ok(mut config) = serde_json::from_str::<Value>(&text) else {
+            continue; // the malformed example: `runj plan`'s tests cover it
+        };
+        let Some(lab) = Lab::new() else { return };
+        config["root"]["path"] = json!("rootfs");
+        config["process"]["args"] = json!(["sh", "-c", "echo ok"]);
+        config["process"]["cwd"] = json!("/");
+        config["process"]["env"] = json!(["PATH=/bin"]);
+        config["process"]["terminal"] = json!(false);
+        std::fs::write(lab.bundle().join("config.json"), config.to_string()).unwrap();
+        if example.join("runj.ext.json").exists() {
+            std::fs::copy(
+                example.join("runj.ext.json"),
+                lab.bundle().join("runj.ext.json"),
+            )
+            .unwrap();
+        }
+        let name = example.file_name().unwrap().to_string_lossy().into_owned();
+        let bundle = lab.bundle();
+        let out = lab
+            .runj(&["run", "example", "-b", bundle.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        if out.status.success() {
+            assert_eq!(stdout(&out), "ok\n", "{name}");
+            ran.push(name.clone());
+        } else {
+            let message = String::from_utf8_lossy(&out.stderr);
+            assert!(message.contains("runj: "), "{name}: no message: {message}");
+            eprintln!("{name}: refused: {}", message.trim_end());
+        }
+        lab.assert_clean();
+    }
+    let expected = [
+        "minimal",
+        "host-inherit",
+        "readonly-root",
+        "parent",
+        "ext-merge",
+        "ocijail-annotations",
+    ];
+    for expected in expected {
+        assert!(
+            ran.iter().any(|r| r == expected),
+            "{expected} did not run; ran: {ran:?}"
+        );
+    }
+}

@@ -29,7 +29,7 @@ pub fn run(args: ApplyArgs, global: &Global) -> Result<ExitCode> {
     let source = Source::classify(&args.source);
     let (mut found, warnings) = plans(&source).map_err(|e| anyhow!("{e}"))?;
     for w in &warnings.0 {
-        global.warn(&w.to_string());
+        global.warn_diagnostic(w);
     }
     if found.len() != 1 {
         bail!(

@@ -44,6 +44,12 @@ impl Global {
         self.log("warning", message);
     }
 
+    /// Prints a warning diagnostic (its subject and message: the level is
+    /// already said).
+    pub fn warn_diagnostic(&self, d: &runj_translator::Diagnostic) {
+        self.warn(&format!("{}: {}", d.subject, d.message));
+    }
+
     /// Writes a line to the log file, if any.
     pub fn log(&self, level: &str, message: &str) {
         use std::io::Write;
@@ -139,7 +145,7 @@ pub fn bundle_plan(
     for d in &compiled.diagnostics.0 {
         match d.severity {
             runj_translator::Severity::Error => errors.push(d.to_string()),
-            runj_translator::Severity::Warning => global.warn(&d.to_string()),
+            runj_translator::Severity::Warning => global.warn_diagnostic(d),
         }
     }
     let mut plan = compiled
@@ -152,7 +158,7 @@ pub fn bundle_plan(
 /// Reads the plan's fstab files, as jail(8) does when it starts a jail.
 pub fn ready(global: &Global, plan: &mut JailPlan) -> Result<()> {
     for w in expand_fstab_files(plan).map_err(|d| anyhow!("{d}"))? {
-        global.warn(&w.to_string());
+        global.warn_diagnostic(&w);
     }
     if let Some(file) = plan.mounts.fstab_files.first() {
         bail!("mount.fstab: cannot read {file}");

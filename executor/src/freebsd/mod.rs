@@ -26,6 +26,12 @@
 //! refuses it; missing ones are created, as the Linux backend creates
 //! them. As with jail(8), the check and the mount are separate calls.
 
+//! Why not the `jail` crate (fubarnetes/libjail-rs): it builds the jail_set
+//! argument lists inside calls that compile only on FreeBSD, so the bytes
+//! could not be tested on other systems, it has no nmount(2), and its
+//! parameter types are its own rather than the catalog's. What it would
+//! save is the few `libc` calls in `sys`.
+
 pub mod encode;
 #[cfg(target_os = "freebsd")]
 pub mod sys;

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::{Flock, FlockArg};
 use nix::mount::{MntFlags, MsFlags, umount2};
-use nix::sched::{CloneFlags, setns, unshare};
+use nix::sched::{CloneFlags, setns};
 use nix::unistd::{Pid, chdir, chroot, sethostname};
 use serde::{Deserialize, Serialize};
 
@@ -252,6 +252,20 @@ impl LinuxHost {
         }
         std::fs::remove_dir_all(&dir).context(|| format!("remove {}", dir.display()))
     }
+}
+
+/// unshare(2) with its flags widened to the kernel's `unsigned long`. The
+/// C library's wrapper takes an `int` and passes the register on as it is,
+/// and the x86-64 ABI leaves the upper half of an `int` argument undefined:
+/// an optimized caller can leave bits there that make the kernel answer
+/// EINVAL.
+fn unshare(flags: CloneFlags) -> nix::Result<()> {
+    // The flags are bits: reinterpret the `c_int`, never sign-extend it.
+    let bits = libc::c_ulong::from(flags.bits() as u32);
+    // SAFETY: unshare(2) takes one integer argument and touches no memory
+    // of the caller.
+    let result = unsafe { libc::syscall(libc::SYS_unshare, bits) };
+    nix::errno::Errno::result(result).map(drop)
 }
 
 fn namespace_name(flag: CloneFlags) -> &'static str {
