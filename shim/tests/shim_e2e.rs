@@ -1,0 +1,369 @@
+//! The shim under a real containerd 2.x, through `ctr`: each scenario runs
+//! once with runc as the runtime (which checks the shim on its own) and once
+//! with runj, and ends by checking that nothing is left behind. A process
+//! whose output is checked waits for a line on stdin once it has written it
+//! (`harness::Running` says why).
+
+mod harness;
+
+use harness::{Containerd, OciRuntime, parts, spawn_terminal};
+
+/// A shell command line that prints `terminal` when its stdin and stdout
+/// are terminals. (`tty(1)` cannot tell in runj's Linux emulation: the pty's
+/// name is found through /proc or /dev/pts, which a jail from containerd's
+/// Linux bundle does not have.)
+const PRINT_IF_TERMINAL: &str = "test -t 0 && test -t 1 && echo terminal";
+
+/// `ctr run --rm`: stdout, both exit statuses, stdout and stderr apart.
+fn output_and_exit_codes(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let mut hello = containerd.spawn_run(
+        &[],
+        &containerd.id("echo"),
+        &["sh", "-c", "echo hello; read x"],
+    );
+    hello.expect("hello");
+    let (code, rest, stderr) = hello.finish();
+    assert_eq!((code, rest.as_str()), (0, ""), "{stderr}");
+
+    let (code, _, stderr) = parts(&containerd.run(&containerd.id("exit"), &["sh", "-c", "exit 3"]));
+    assert_eq!(code, 3, "{stderr}");
+
+    let mut streams = containerd.spawn_run(
+        &[],
+        &containerd.id("streams"),
+        &["sh", "-c", "echo out; echo err >&2; read x"],
+    );
+    streams.expect("out");
+    assert_eq!(streams.stderr_line().as_deref(), Some("err"));
+    let (code, rest, stderr) = streams.finish();
+    assert_eq!((code, rest.as_str(), stderr.as_str()), (0, "", ""));
+    containerd.assert_clean();
+}
+
+/// `ctr run --rm -t`: the process gets a terminal, and its exit status.
+fn terminal(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let mut session = spawn_terminal(&format!(
+        "{} run --rm -t --runtime {} {} {} sh -c '{PRINT_IF_TERMINAL}; read x; exit 5'",
+        containerd.ctr_line(),
+        harness::RUNTIME,
+        harness::IMAGE,
+        containerd.id("tty")
+    ));
+    session.expect("terminal");
+    let (code, rest, stderr) = session.finish();
+    assert_eq!(code, 5, "{rest}{stderr}");
+    containerd.assert_clean();
+}
+
+/// `ctr task kill`: a signal to the init process, then (`--all`) to every
+/// process of the container.
+fn kill(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let id = containerd.id("term");
+    let mut running = containerd.spawn_run(
+        &[],
+        &id,
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 7' TERM; echo ready; while :; do sleep 0.1; done",
+        ],
+    );
+    running.expect("ready");
+    let (code, _, stderr) = parts(
+        &containerd
+            .ctr()
+            .args(["task", "kill", &id])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = running.finish();
+    assert_eq!(code, 7, "{stderr}");
+
+    // The shell runs its trap once the pipeline has ended, which only a
+    // signal to every process brings about. The pipeline's processes do not
+    // inherit the trap, and the one that says `ready` becomes the sleep.
+    let id = containerd.id("all");
+    let mut running = containerd.spawn_run(
+        &[],
+        &id,
+        &[
+            "sh",
+            "-c",
+            "trap 'echo trapped; read x; exit 7' TERM; { echo ready; exec sleep 60; } | cat",
+        ],
+    );
+    running.expect("ready");
+    let kill_all = containerd
+        .ctr()
+        .args(["task", "kill", "--all", &id])
+        .output()
+        .unwrap();
+    let (code, _, stderr) = parts(&kill_all);
+    assert_eq!(code, 0, "{stderr}");
+    running.expect("trapped");
+    let (code, _, stderr) = running.finish();
+    assert_eq!(code, 7, "{stderr}");
+    containerd.assert_clean();
+}
+
+/// `ctr task exec`: further processes in a running container, with and
+/// without a terminal, and `ctr task ps`.
+fn exec(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let id = containerd.id("exec");
+    let mut running = containerd.spawn_run(&[], &id, &["sh", "-c", "echo ready; exec sleep 60"]);
+    running.expect("ready");
+    let mut exec =
+        containerd.spawn_exec(&id, "e1", &["sh", "-c", "echo from-exec; read x; exit 4"]);
+    exec.expect("from-exec");
+    let (code, rest, stderr) = exec.finish();
+    assert_eq!((code, rest.as_str()), (4, ""), "{stderr}");
+
+    let mut session = spawn_terminal(&format!(
+        "{} task exec -t --exec-id e2 {id} sh -c '{PRINT_IF_TERMINAL}; read x; exit 6'",
+        containerd.ctr_line()
+    ));
+    session.expect("terminal");
+    let (code, rest, stderr) = session.finish();
+    assert_eq!(code, 6, "{rest}{stderr}");
+
+    let (code, stdout, stderr) =
+        parts(&containerd.ctr().args(["task", "ps", &id]).output().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    let (_, init) = containerd.task(&id).expect("the task runs");
+    let pids: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(pids, [init.to_string()], "only the init process: {stdout}");
+
+    let kill = containerd
+        .ctr()
+        .args(["task", "kill", "-s", "KILL", &id])
+        .output()
+        .unwrap();
+    assert!(kill.status.success(), "{}", parts(&kill).2);
+    let (code, _, stderr) = running.finish();
+    assert_eq!(code, 128 + 9, "{stderr}");
+    containerd.assert_clean();
+}
+
+/// A shell command line that lists the network interfaces, then says `end`.
+const LIST_INTERFACES: &str = "ip -o link; echo end; read x";
+
+/// `--runtime-config-path`: a runj.ext.json reaches the bundle, and runj
+/// applies it (`ipv4` `inherit`: the host's network stack instead of a jail
+/// with only a loopback interface); any other file name is refused.
+fn runtime_config_path(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let mut own_stack =
+        containerd.spawn_run(&[], &containerd.id("net"), &["sh", "-c", LIST_INTERFACES]);
+    assert_eq!(interfaces(&own_stack.lines_until("end")), ["lo"]);
+    let (code, _, stderr) = own_stack.finish();
+    assert_eq!(code, 0, "{stderr}");
+
+    let ext = containerd.dir().join("runj.ext.json");
+    let contents = r#"{"network":{"ipv4":{"mode":"inherit"}}}"#;
+    std::fs::write(&ext, contents).unwrap();
+    let id = containerd.id("ext");
+    let config_path = ["--runtime-config-path", ext.to_str().unwrap()];
+    let mut running = containerd.spawn_run(
+        &config_path,
+        &id,
+        &["sh", "-c", "echo ready; exec sleep 60"],
+    );
+    running.expect("ready");
+    let installed = std::fs::read_to_string(containerd.bundle(&id).join("runj.ext.json"));
+    assert_eq!(installed.unwrap(), contents);
+    let mut links = containerd.spawn_exec(&id, "links", &["sh", "-c", LIST_INTERFACES]);
+    let expected = match runtime {
+        OciRuntime::Runj => host_interfaces(),
+        // runc has no use for runj.ext.json.
+        OciRuntime::Runc => vec!["lo".to_string()],
+    };
+    assert_eq!(interfaces(&links.lines_until("end")), expected);
+    let (code, _, stderr) = links.finish();
+    assert_eq!(code, 0, "{stderr}");
+    let kill = containerd
+        .ctr()
+        .args(["task", "kill", "-s", "KILL", &id])
+        .output()
+        .unwrap();
+    assert!(kill.status.success(), "{}", parts(&kill).2);
+    let (code, _, stderr) = running.finish();
+    assert_eq!(code, 128 + 9, "{stderr}");
+
+    let misnamed = containerd.dir().join("ext.json");
+    std::fs::write(&misnamed, contents).unwrap();
+    let refused = containerd
+        .ctr()
+        .args(["run", "--rm", "--runtime", harness::RUNTIME])
+        .args(["--runtime-config-path", misnamed.to_str().unwrap()])
+        .args([harness::IMAGE, &containerd.id("misnamed"), "true"])
+        .output()
+        .unwrap();
+    let (code, _, stderr) = parts(&refused);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("only files named runj.ext.json are supported"),
+        "{stderr}"
+    );
+    containerd.assert_clean();
+}
+
+/// The interface names in `ip -o link` lines (`1: lo: <…> …`), sorted.
+fn interfaces(ip_link: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = ip_link
+        .iter()
+        .filter_map(|line| line.split(": ").nth(1))
+        .map(|name| name.split('@').next().unwrap_or(name).to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The host's network interfaces, sorted.
+fn host_interfaces() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .expect("read /sys/class/net")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `ctr run --detach`, then the task's lifecycle step by step: running
+/// (with the PID the runtime reports), killed, stopped with status 137,
+/// deleted (and forgotten by the runtime).
+fn detached_lifecycle(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let id = containerd.id("detached");
+    let detached = containerd
+        .ctr()
+        .args(["run", "--detach", "--runtime", harness::RUNTIME])
+        .args([harness::IMAGE, &id, "sleep", "60"])
+        .output()
+        .unwrap();
+    assert!(detached.status.success(), "{}", parts(&detached).2);
+    let (status, pid) = containerd.task(&id).expect("the task exists");
+    assert_eq!(status, "RUNNING");
+    let state = containerd.runtime_state(&id).unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["pid"].as_u64()),
+        (Some("running"), Some(u64::from(pid))),
+        "{state}"
+    );
+
+    let kill = containerd
+        .ctr()
+        .args(["task", "kill", "-s", "KILL", &id])
+        .output()
+        .unwrap();
+    assert!(kill.status.success(), "{}", parts(&kill).2);
+    containerd.wait_for_task(&id, Some("STOPPED"));
+    let state = containerd.runtime_state(&id).unwrap();
+    assert_eq!(state["status"].as_str(), Some("stopped"), "{state}");
+
+    let (code, _, stderr) = parts(
+        &containerd
+            .ctr()
+            .args(["task", "delete", &id])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("exit code 137"), "{stderr}");
+    assert_eq!(containerd.task(&id), None);
+    let forgotten = containerd.runtime_state(&id);
+    assert!(forgotten.is_err(), "{forgotten:?}");
+    let removed = containerd
+        .ctr()
+        .args(["container", "rm", &id])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{}", parts(&removed).2);
+    containerd.assert_clean();
+}
+
+/// A shim killed outright: containerd runs the shim's `delete` action,
+/// which deletes the container through the runtime and unmounts its rootfs.
+fn shim_killed(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let id = containerd.id("orphan");
+    let detached = containerd
+        .ctr()
+        .args([
+            "run",
+            "--detach",
+            "--runtime",
+            harness::RUNTIME,
+            harness::IMAGE,
+            &id,
+        ])
+        .args(["sleep", "60"])
+        .output()
+        .unwrap();
+    assert!(detached.status.success(), "{}", parts(&detached).2);
+    let shim = containerd
+        .shim_pid(&id)
+        .expect("the shim of a running container");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(shim),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the shim");
+    containerd.wait_for_task(&id, None);
+    let removed = containerd
+        .ctr()
+        .args(["container", "rm", &id])
+        .output()
+        .unwrap();
+    assert!(removed.status.success(), "{}", parts(&removed).2);
+    containerd.assert_clean();
+}
+
+macro_rules! with_each_runtime {
+    ($($scenario:ident),* $(,)?) => {
+        mod runc {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::OciRuntime::Runc)
+            })*
+        }
+        mod runj {
+            $(#[test]
+            fn $scenario() {
+                super::$scenario(super::OciRuntime::Runj)
+            })*
+        }
+    };
+}
+
+with_each_runtime!(
+    output_and_exit_codes,
+    terminal,
+    detached_lifecycle,
+    kill,
+    exec,
+    runtime_config_path,
+    shim_killed,
+);
