@@ -5,11 +5,12 @@
 //! - `resolve`: loaded tree → resolved jails (`runj_translator::conf::resolve`);
 //! - `eval`: what `runj conf eval -f FILE -e '|'` does between reading its
 //!   arguments and writing its output: load the file (read, parse, expand
-//!   includes), resolve, and print every jail as `jail -e '|'` does.
+//!   includes), then resolve each jail and print it as `jail -e '|'` does.
 //!
 //! Throughput is the size of the configuration text. The samples are few
-//! and flat (the 10,000-jail runs take a good part of a second each), so
-//! `cargo bench --bench jailconf` finishes in a few minutes on two cores.
+//! and flat (a 10,000-jail run takes about a tenth of a second), so
+//! `cargo bench --bench jailconf` finishes in a couple of minutes on two
+//! cores.
 
 #[path = "support/generate.rs"]
 mod generate;
@@ -22,7 +23,7 @@ use criterion::{
     criterion_main, measurement::WallTime,
 };
 use runj_grammar::{load, load_text, parse};
-use runj_translator::conf::{ResolvedJail, resolve, show_line};
+use runj_translator::conf::{resolve, resolve_each};
 
 /// Jails per generated configuration.
 const SIZES: [usize; 3] = [10, 1_000, 10_000];
@@ -75,11 +76,8 @@ fn bench_resolve(c: &mut Criterion) {
 /// same library calls, in the same order.
 fn eval(path: &str, separator: &str) -> String {
     let loaded = load(path).expect("the configuration loads");
-    let jails: Vec<ResolvedJail> = resolve(&loaded);
     let mut out = String::new();
-    for jail in &jails {
-        out.push_str(&show_line(jail, separator));
-    }
+    resolve_each(&loaded, |jail| jail.write_line(&mut out, separator));
     out
 }
 

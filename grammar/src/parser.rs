@@ -40,35 +40,74 @@ pub fn parse(src: &str) -> Result<Config, ParseError> {
     })
 }
 
+/// The text is parsed a piece of about this many bytes at a time, each
+/// piece ending at a line break, so that pest's token queue (40 bytes a
+/// token, several tokens a line) stays small: a piece that parses on its own
+/// ends between two statements, and its tree is that part of the whole
+/// text's tree.
+const CHUNK: usize = 64 * 1024;
+
 fn parse_text(src: &str, recover: bool) -> Result<Config, Vec<SyntaxError>> {
     let mut builder = Builder::new(src);
-    match JailConfParser::parse(Rule::config, src) {
-        Ok(mut pairs) => {
-            let config = pairs.next().expect("the config rule yields one pair");
-            for pair in config.into_inner() {
-                builder.statement(pair);
-            }
-        }
-        Err(err) => {
-            let pos = match err.location {
-                pest::error::InputLocation::Pos(p) => p,
-                pest::error::InputLocation::Span((p, _)) => p,
-            };
-            let lexed = lex(src);
-            if recover && !lexed.errors.is_empty() {
-                // jail(8)'s lexer reports a malformed token and reads on as
-                // if it were white space: do the same, then parse again.
-                let mut errors = lexed.errors.clone();
-                let blanked = blank(src, &lexed.errors);
-                if let Err(more) = parse_text(&blanked, false) {
-                    errors.extend(more);
+    let (mut start, mut len) = (0, CHUNK);
+    loop {
+        let end = line_end_after(src, start + len);
+        let last = end == src.len();
+        match JailConfParser::parse(Rule::config, &src[start..end]) {
+            Ok(mut pairs) => {
+                let config = pairs.next().expect("the config rule yields one pair");
+                builder.offset = start;
+                for pair in config.into_inner() {
+                    if last || pair.as_rule() != Rule::EOI {
+                        builder.statement(pair);
+                    }
                 }
-                return Err(errors);
+                if last {
+                    break;
+                }
+                (start, len) = (end, CHUNK);
             }
-            builder.errors.push(lexed.error_at(src, pos));
+            // The cut fell inside a statement, a comment or a string (or
+            // the piece has an error): read on, twice as far.
+            Err(_) if !last => len *= 2,
+            Err(err) => {
+                // pest reports the farthest position at which a rule failed;
+                // everything before `start` parsed, so the rest of the text
+                // fails where the whole text does.
+                let pos = start
+                    + match err.location {
+                        pest::error::InputLocation::Pos(p) => p,
+                        pest::error::InputLocation::Span((p, _)) => p,
+                    };
+                let lexed = lex(src);
+                if recover && !lexed.errors.is_empty() {
+                    // jail(8)'s lexer reports a malformed token and reads on
+                    // as if it were white space: do the same, then parse
+                    // again.
+                    let mut errors = lexed.errors.clone();
+                    let blanked = blank(src, &lexed.errors);
+                    if let Err(more) = parse_text(&blanked, false) {
+                        errors.extend(more);
+                    }
+                    return Err(errors);
+                }
+                return Err(vec![lexed.error_at(src, pos)]);
+            }
         }
     }
     builder.finish()
+}
+
+/// The end of the line `at` is on (past its line break), or of the text.
+fn line_end_after(src: &str, at: usize) -> usize {
+    let bytes = src.as_bytes();
+    match bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+    {
+        Some(i) => at + i + 1,
+        None => src.len(),
+    }
 }
 
 /// A block still open while its items are read.
@@ -76,16 +115,23 @@ struct OpenBlock {
     name: Name,
     start: usize,
     blank_before: bool,
-    items: Vec<Item>,
+    /// Where its items begin in [`Builder::items`].
+    first: usize,
 }
 
 struct Builder<'s> {
     src: &'s str,
     errors: Vec<SyntaxError>,
     open: Vec<OpenBlock>,
+    /// The top-level items, then those of each open block in turn: a block's
+    /// items are moved into a vector of their own, of the right size, when
+    /// it closes.
     items: Vec<Item>,
     /// End of the last token read, for blank lines and trailing comments.
     last_end: usize,
+    /// Where the piece of text being read starts: pest's positions are
+    /// relative to it.
+    offset: usize,
 }
 
 impl<'s> Builder<'s> {
@@ -96,7 +142,13 @@ impl<'s> Builder<'s> {
             open: Vec::new(),
             items: Vec::new(),
             last_end: 0,
+            offset: 0,
         }
+    }
+
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.offset + s.start(), self.offset + s.end())
     }
 
     fn finish(self) -> Result<Config, Vec<SyntaxError>> {
@@ -121,13 +173,17 @@ impl<'s> Builder<'s> {
     /// and the line `start` is on is blank (or holds a lone `;`).
     fn blank_before(&self, start: usize) -> bool {
         let gap = &self.src[self.last_end.min(start)..start];
-        let (Some(first), Some(last)) = (gap.find('\n'), gap.rfind('\n')) else {
+        // Mostly a line break and an indentation: no line in between.
+        if gap.bytes().filter(|&b| b == b'\n').nth(1).is_none() {
             return false;
-        };
-        first < last
-            && gap[first + 1..last]
-                .split('\n')
-                .any(|l| l.trim().is_empty() || l.trim() == ";")
+        }
+        let mut lines = gap.split('\n').skip(1).peekable();
+        while let Some(line) = lines.next() {
+            if lines.peek().is_some() && matches!(line.trim(), "" | ";") {
+                return true;
+            }
+        }
+        false
     }
 
     fn push(&mut self, kind: ItemKind, span: Span) {
@@ -137,17 +193,14 @@ impl<'s> Builder<'s> {
             span,
             blank_before,
         };
-        match self.open.last_mut() {
-            Some(block) => block.items.push(item),
-            None => self.items.push(item),
-        }
+        self.items.push(item);
         self.last_end = span.end;
     }
 
     fn statement(&mut self, pair: Pair<'s, Rule>) {
-        let span = span_of(&pair);
+        let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::COMMENT => self.comment(pair, false),
+            Rule::comment => self.comment(&pair, false),
             Rule::named_statement => self.named_statement(pair),
             Rule::block_close => self.block_close(span),
             Rule::empty_statement => self.last_end = span.end,
@@ -160,63 +213,21 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Comments that stand inside a statement (between its name and its
-    /// operator, between the values of a list, before its `;`) are hoisted
-    /// before it on lines of their own, in source order. pest puts them
-    /// among the children of the statement and of its tail only: the name
-    /// and each value are atomic, so no comment lies deeper. Returns the
-    /// head and the tail.
-    fn inner_comments(&mut self, pair: Pair<'s, Rule>) -> (Pair<'s, Rule>, Pair<'s, Rule>) {
-        let mut head = None;
-        let mut tail = None;
-        for child in pair.into_inner() {
-            if child.as_rule() == Rule::COMMENT {
-                self.comment(child, true);
-            } else if head.is_none() {
-                head = Some(child);
-            } else {
-                for inner in child.clone().into_inner() {
-                    if inner.as_rule() == Rule::COMMENT {
-                        self.comment(inner, true);
-                    }
-                }
-                tail = Some(child);
-            }
-        }
-        (
-            head.expect("a statement has a head"),
-            tail.expect("a statement has a tail"),
-        )
-    }
-
-    fn comment(&mut self, pair: Pair<'s, Rule>, hoisted: bool) {
-        let span = span_of(&pair);
-        let inner = pair
-            .into_inner()
-            .next()
-            .expect("a comment has one alternative");
-        let kind = match inner.as_rule() {
-            Rule::hash_comment | Rule::slash_comment | Rule::block_comment => {
-                let trailing = !hoisted
-                    && self.last_end > 0
-                    && !self.src[self.last_end.min(span.start)..span.start].contains('\n')
-                    && self
-                        .current_items()
-                        .last()
-                        .is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
-                let text = inner.as_str().trim_end().to_string();
-                ItemKind::Comment(Comment { text, trailing })
-            }
-            rule => unreachable!("comment rule {rule:?}"),
-        };
-        self.push(kind, span);
+    fn comment(&mut self, pair: &Pair<'s, Rule>, hoisted: bool) {
+        let span = self.span(pair);
+        let trailing = !hoisted
+            && self.last_end > 0
+            && !self.src[self.last_end.min(span.start)..span.start].contains('\n')
+            && self
+                .current_items()
+                .last()
+                .is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
+        let text = pair.as_str().trim_end().to_string();
+        self.push(ItemKind::Comment(Comment { text, trailing }), span);
     }
 
     fn current_items(&self) -> &[Item] {
-        match self.open.last() {
-            Some(block) => &block.items,
-            None => &self.items,
-        }
+        &self.items[self.open.last().map_or(0, |block| block.first)..]
     }
 
     fn block_open(&mut self, name: Name, span: Span) {
@@ -228,7 +239,7 @@ impl<'s> Builder<'s> {
             name,
             start: span.start,
             blank_before,
-            items: Vec::new(),
+            first: self.items.len(),
         });
         self.last_end = span.end;
     }
@@ -240,44 +251,83 @@ impl<'s> Builder<'s> {
         let item = Item {
             kind: ItemKind::Block(Block {
                 name: block.name,
-                items: block.items,
+                items: self.items.split_off(block.first),
             }),
             span: Span::new(block.start, span.end),
             blank_before: block.blank_before,
         };
-        match self.open.last_mut() {
-            Some(parent) => parent.items.push(item),
-            None => self.items.push(item),
-        }
+        self.items.push(item);
         self.last_end = span.end;
     }
 
+    /// A statement's children are its head, then its comments and the
+    /// pieces of its values in source order. Comments that stand inside a
+    /// statement are hoisted before it on lines of their own, in source
+    /// order.
     fn named_statement(&mut self, pair: Pair<'s, Rule>) {
-        let span = span_of(&pair);
-        let (head, tail) = self.inner_comments(pair);
+        let span = self.span(&pair);
+        let children = pair.into_inner();
+        // At most one value per child but the head.
+        let mut values = Vec::with_capacity(children.len() - 1);
+        let mut children = children.peekable();
+        let head = children.next().expect("a statement has a head");
+        // The operator is the first character after the head, past blanks
+        // and the comments there.
+        let bytes = self.src.as_bytes();
+        let mut at = self.span(&head).end;
+        loop {
+            while matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+                at += 1;
+            }
+            match children.next_if(|c| c.as_rule() == Rule::comment && self.span(c).start == at) {
+                Some(comment) => {
+                    at = self.span(&comment).end;
+                    self.comment(&comment, true);
+                }
+                None => break,
+            }
+        }
+        let op = match bytes[at] {
+            b'{' => None,
+            b'=' => Some(Op::Assign),
+            b'+' if bytes[at + 1] == b'=' => Some(Op::Append),
+            b';' => Some(Op::Bare),
+            _ => Some(Op::NameValue),
+        };
         let Some((name, is_variable)) = self.name(head) else {
             return;
         };
-        let op = match tail.as_rule() {
-            Rule::block_open if is_variable => {
-                return self.error(SyntaxErrorKind::UnexpectedToken("{".into()), span_of(&tail));
+        let Some(op) = op else {
+            if is_variable {
+                return self.error(
+                    SyntaxErrorKind::UnexpectedToken("{".into()),
+                    Span::new(at, at + 1),
+                );
             }
-            Rule::block_open => return self.block_open(name, span),
-            Rule::assign => Op::Assign,
-            Rule::append => Op::Append,
-            Rule::name_value => Op::NameValue,
-            Rule::bare => Op::Bare,
-            rule => unreachable!("statement tail {rule:?}"),
+            return self.block_open(name, span);
         };
-        // Sized by the children (values and comments) rather than grown: a
-        // statement mostly has one value, and a large file has many.
-        let children = tail.into_inner();
-        let mut values = Vec::with_capacity(children.len());
-        values.extend(
-            children
-                .filter(|p| p.as_rule() == Rule::value)
-                .filter_map(|p| self.value(p)),
-        );
+        let mut value: Option<ValueText> = None;
+        for child in children {
+            if child.as_rule() == Rule::comment {
+                self.comment(&child, true);
+                continue;
+            }
+            let Span { start, end } = self.span(&child);
+            let current = match &mut value {
+                Some(v) if v.end == start => v,
+                _ => {
+                    if let Some(done) = value.take() {
+                        values.extend(self.value(done));
+                    }
+                    value.insert(ValueText::new(start, child.as_str().len()))
+                }
+            };
+            current.end = end;
+            self.piece(child, &mut current.text, &mut current.pieces);
+        }
+        if let Some(done) = value {
+            values.extend(self.value(done));
+        }
         // jailparse.y special_param(): only `.include "x";` (name-value form,
         // plain name) is the directive; `.include = "x";` is a parameter.
         if op == Op::NameValue && !is_variable && name.text == ".include" {
@@ -317,9 +367,8 @@ impl<'s> Builder<'s> {
     /// with a variable inside lexes as several pieces in jail(8), which is a
     /// syntax error at the variable. Also tells whether the name is a
     /// variable's (`$name`).
-    fn name(&mut self, pair: Pair<'s, Rule>) -> Option<(Name, bool)> {
-        let span = span_of(&pair);
-        let piece = pair.into_inner().next().expect("a name has one piece");
+    fn name(&mut self, piece: Pair<'s, Rule>) -> Option<(Name, bool)> {
+        let span = self.span(&piece);
         let is_variable = piece.as_rule() == Rule::var_ref;
         if piece.as_rule() == Rule::word {
             // The common case: plain ASCII, nothing to decode.
@@ -327,7 +376,7 @@ impl<'s> Builder<'s> {
             return Some((Name { text, span }, false));
         }
         if let Some(var) = first_var(&piece) {
-            let var_span = span_of(&var);
+            let var_span = self.span(&var);
             self.error(
                 SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()),
                 var_span,
@@ -344,15 +393,14 @@ impl<'s> Builder<'s> {
         Some((Name { text, span }, is_variable))
     }
 
-    fn value(&mut self, pair: Pair<'s, Rule>) -> Option<Value> {
-        let span = span_of(&pair);
-        // Mostly one piece; a vector grown from empty would make room for four.
-        let mut pieces = Vec::with_capacity(1);
-        // Decoding never lengthens the text, so this is room enough.
-        let mut text = Vec::with_capacity(span.end - span.start);
-        for piece in pair.into_inner() {
-            self.piece(piece, &mut text, &mut pieces);
-        }
+    fn value(&mut self, v: ValueText) -> Option<Value> {
+        let ValueText {
+            start,
+            end,
+            text,
+            mut pieces,
+        } = v;
+        let span = Span::new(start, end);
         if !text.is_empty() {
             pieces.push(Piece::Text(self.utf8(text, span)?));
         }
@@ -364,26 +412,25 @@ impl<'s> Builder<'s> {
     fn piece(&mut self, pair: Pair<'s, Rule>, text: &mut Vec<u8>, pieces: &mut Vec<Piece>) {
         match pair.as_rule() {
             Rule::word => text.extend_from_slice(pair.as_str().as_bytes()),
-            Rule::escape | Rule::single_char | Rule::sq_text | Rule::dq_text => {
-                let raw = pair.as_str();
-                // Text without a backslash or a NUL decodes to itself.
-                if raw.bytes().any(|b| b == b'\\' || b == 0) {
-                    text.extend_from_slice(&unescape(raw));
-                } else {
-                    text.extend_from_slice(raw.as_bytes());
-                }
+            Rule::escape | Rule::single_char | Rule::dq_text => decode_into(text, pair.as_str()),
+            Rule::single_quoted | Rule::plain_quoted => {
+                let quoted = pair.as_str();
+                decode_into(text, &quoted[1..quoted.len() - 1]);
             }
-            Rule::single_quoted | Rule::double_quoted => {
+            Rule::double_quoted => {
                 for inner in pair.into_inner() {
                     self.piece(inner, text, pieces);
                 }
             }
             Rule::var_ref | Rule::dq_var => {
-                let span = span_of(&pair);
-                let inner = pair.into_inner().next().expect("a variable has a name");
-                let name = match inner.as_rule() {
-                    Rule::var_ident => inner.as_str().to_string(),
-                    _ => String::from_utf8_lossy(&unescape(inner.as_str())).into_owned(),
+                let span = self.span(&pair);
+                let reference = pair.as_str();
+                let name = match reference.strip_prefix("${") {
+                    Some(braced) => {
+                        let raw = &braced[..braced.len() - 1];
+                        String::from_utf8_lossy(&unescape(raw)).into_owned()
+                    }
+                    None => reference[1..].to_string(),
                 };
                 if !text.is_empty() {
                     let bytes = std::mem::take(text);
@@ -393,7 +440,7 @@ impl<'s> Builder<'s> {
                 }
                 pieces.push(Piece::Var { name, span });
             }
-            Rule::bad_dq_var => self.error(SyntaxErrorKind::UnterminatedVariable, span_of(&pair)),
+            Rule::bad_dq_var => self.error(SyntaxErrorKind::UnterminatedVariable, self.span(&pair)),
             rule => unreachable!("piece rule {rule:?}"),
         }
     }
@@ -406,6 +453,38 @@ impl<'s> Builder<'s> {
                 None
             }
         }
+    }
+}
+
+/// A value being read: its extent so far, its literal text not yet flushed,
+/// and its pieces.
+struct ValueText {
+    start: usize,
+    end: usize,
+    text: Vec<u8>,
+    pieces: Vec<Piece>,
+}
+
+impl ValueText {
+    fn new(start: usize, first_piece_len: usize) -> Self {
+        ValueText {
+            start,
+            end: start,
+            // Decoding never lengthens a piece, and a value is mostly one
+            // piece: room for it, and one piece in the list.
+            text: Vec::with_capacity(first_piece_len),
+            pieces: Vec::with_capacity(1),
+        }
+    }
+}
+
+/// Appends the decoded bytes of a piece's raw text.
+fn decode_into(text: &mut Vec<u8>, raw: &str) {
+    // Text without a backslash or a NUL decodes to itself.
+    if raw.bytes().any(|b| b == b'\\' || b == 0) {
+        text.extend_from_slice(&unescape(raw));
+    } else {
+        text.extend_from_slice(raw.as_bytes());
     }
 }
 
@@ -429,7 +508,7 @@ fn lex(src: &str) -> Lexed {
     for token in pairs.into_inner() {
         let span = span_of(&token);
         let kind = match token.as_rule() {
-            Rule::COMMENT => continue,
+            Rule::comment => continue,
             Rule::EOI => break,
             Rule::unterminated_comment => SyntaxErrorKind::UnterminatedComment,
             Rule::unterminated_string => SyntaxErrorKind::UnterminatedString,

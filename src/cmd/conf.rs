@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, load, parse, print};
-use runj_translator::conf::{Origin, ResolvedJail, resolve, show_line};
+use runj_translator::conf::{Origin, ResolveError, ResolvedJail, resolve, resolve_each, to_config};
 use runj_translator::lower;
 
 /// jail(8)'s default configuration file.
@@ -116,30 +116,66 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(err) => return Ok(report_load_error(&err)),
     };
-    let jails = resolve(&loaded);
-    for jail in &jails {
-        for e in &jail.errors {
-            eprintln!("jail: {}: {}", jail.name, e.message);
+    let Some(separator) = &args.separator else {
+        let jails = resolve(&loaded);
+        for jail in &jails {
+            report_jail_errors(&jail.name, &jail.errors);
         }
-    }
-    if let Some(missing) = args
-        .jails
-        .iter()
-        .find(|n| !jails.iter().any(|j| &&j.name == n))
-    {
-        eprintln!("jail: \"{missing}\" not found");
-        return Ok(ExitCode::from(1));
-    }
-    let selected = jails
-        .iter()
-        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
-    let mut out = String::new();
-    match &args.separator {
-        Some(sep) => selected.for_each(|j| out.push_str(&show_line(j, sep))),
-        None => out = print(&runj_translator::conf::to_config(selected)),
+        if let Some(missing) = args
+            .jails
+            .iter()
+            .find(|n| !jails.iter().any(|j| &&j.name == n))
+        {
+            return Ok(report_missing(missing));
+        }
+        let selected = jails
+            .iter()
+            .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
+        let out = print(&to_config(selected));
+        std::io::stdout().write_all(out.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    // Each jail is printed as it is resolved, borrowing from the loaded
+    // configuration; the lines are written at once, once every name asked
+    // for is known to exist.
+    let size: usize = loaded.sources.iter().map(|s| s.text.len()).sum();
+    let mut out = String::with_capacity(size + size / 4);
+    let mut found = vec![false; args.jails.len()];
+    resolve_each(&loaded, |jail| {
+        report_jail_errors(jail.name(), jail.errors());
+        let mut selected = args.jails.is_empty();
+        for (wanted, found) in args.jails.iter().zip(&mut found) {
+            if wanted == jail.name() {
+                *found = true;
+                selected = true;
+            }
+        }
+        if selected {
+            jail.write_line(&mut out, separator);
+        }
+    });
+    if let Some((missing, _)) = args.jails.iter().zip(&found).find(|(_, found)| !**found) {
+        return Ok(report_missing(missing));
     }
     std::io::stdout().write_all(out.as_bytes())?;
+    // The process ends here: freeing the syntax tree piece by piece would
+    // take longer than printing it.
+    std::mem::forget(loaded);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a jail's resolution errors as jail(8) does.
+fn report_jail_errors(name: &str, errors: &[ResolveError]) {
+    for e in errors {
+        eprintln!("jail: {name}: {}", e.message);
+    }
+}
+
+/// A jail asked for that the configuration does not define, as jail(8)
+/// reports it.
+fn report_missing(name: &str) -> ExitCode {
+    eprintln!("jail: \"{name}\" not found");
+    ExitCode::from(1)
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {

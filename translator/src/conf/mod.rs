@@ -6,5 +6,7 @@ mod resolve;
 mod show;
 
 pub use names::{KNOWN, equalopts, is_wildcard, wildcard_matches};
-pub use resolve::{Origin, ResolveError, ResolvedJail, ResolvedParam, resolve};
+pub use resolve::{
+    Origin, Resolution, ResolveError, ResolvedJail, ResolvedParam, resolve, resolve_each,
+};
 pub use show::{quoted_print, show_line, to_config};

@@ -3,6 +3,7 @@
 //! `equalopts`, `wild_jail_name`, `wild_jail_match`, `intparams[]`).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// True when two parameter names denote the same parameter: equal, or equal
@@ -66,9 +67,9 @@ pub fn wildcard_matches(name: &str, wild: &str) -> bool {
 /// `equalopts` accepts for each entry, so that resolution does not compare
 /// each statement with the whole table.
 pub(crate) fn known_param(name: &str) -> Option<&'static Known> {
-    static SPELLINGS: OnceLock<HashMap<String, usize>> = OnceLock::new();
+    static SPELLINGS: OnceLock<HashMap<String, usize, BuildHasherDefault<Fnv>>> = OnceLock::new();
     let spellings = SPELLINGS.get_or_init(|| {
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         for (i, k) in KNOWN.iter().enumerate() {
             for spelling in no_spellings(k.name) {
                 map.entry(spelling).or_insert(i);
@@ -77,6 +78,28 @@ pub(crate) fn known_param(name: &str) -> Option<&'static Known> {
         map
     });
     spellings.get(name).map(|&i| &KNOWN[i])
+}
+
+/// FNV-1a, for the spelling table: it is looked up once per statement, and
+/// for names this short the standard hasher costs more than the lookup.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
 /// Every name `equalopts` takes to be `name`: itself, and itself with `no`

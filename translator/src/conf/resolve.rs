@@ -19,6 +19,7 @@
 //! `free_var:` label); here it expands to the list.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use runj_grammar::{Item, ItemKind, Loaded, Op, Piece, Span, Value};
 
@@ -69,25 +70,83 @@ impl ResolvedJail {
     }
 }
 
+/// One jail as resolved, borrowing its names and values from the
+/// configuration ([`resolve_each`]): what printing it needs, without a copy
+/// of every name and value.
+pub struct Resolution<'a> {
+    name: &'a str,
+    params: Vec<CfParam<'a>>,
+    errors: Vec<ResolveError>,
+}
+
+impl<'a> Resolution<'a> {
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    pub fn errors(&self) -> &[ResolveError] {
+        &self.errors
+    }
+
+    /// Each parameter's name and values, in order.
+    pub(super) fn params(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &str>)> {
+        self.params
+            .iter()
+            .map(|p| (p.name, p.values.iter().map(|s| &*s.text)))
+    }
+
+    pub fn into_resolved(self) -> ResolvedJail {
+        let mut params = Vec::with_capacity(self.params.len());
+        params.extend(self.params.into_iter().map(|p| ResolvedParam {
+            name: p.name.to_string(),
+            values: p.values.into_strings(),
+            origin: p.origin,
+        }));
+        ResolvedJail {
+            name: self.name.to_string(),
+            params,
+            errors: self.errors,
+        }
+    }
+}
+
 /// Resolves every jail of a loaded configuration, in configuration order.
 pub fn resolve(loaded: &Loaded) -> Vec<ResolvedJail> {
+    let mut jails = Vec::new();
+    resolve_each(loaded, |jail| jails.push(jail.into_resolved()));
+    jails
+}
+
+/// Resolves every jail of a loaded configuration and hands each to `f`, in
+/// configuration order.
+pub fn resolve_each(loaded: &Loaded, mut f: impl FnMut(Resolution<'_>)) {
     let mut gather = Gather {
         loaded,
         jails: Vec::new(),
+        strings: Vec::new(),
         global: None,
     };
     if let Some(main) = loaded.sources.first() {
         gather.items(&main.config.items, 0, None);
     }
-    let (wild, jails): (Vec<_>, Vec<_>) = gather
-        .jails
-        .into_iter()
+    let Gather { jails, strings, .. } = gather;
+    // The value of each jail's implicit `name` (or `jid`).
+    let names: Vec<[CfString<'_>; 1]> = jails
+        .iter()
+        .map(|j| {
+            [CfString {
+                text: Cow::Borrowed(&*j.name),
+                vars: Vec::new(),
+            }]
+        })
+        .collect();
+    let (wild, jails): (Vec<_>, Vec<_>) = jails
+        .iter()
         .enumerate()
         .partition(|(_, j)| is_wildcard(&j.name));
-    jails
-        .into_iter()
-        .map(|(seq, jail)| resolve_jail(seq, &jail, &wild))
-        .collect()
+    for (seq, jail) in jails {
+        f(resolve_jail(seq, jail, &names[seq], &wild, &strings));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -121,6 +180,18 @@ struct Flags {
     bad: bool,
 }
 
+/// A statement as gathered: its values are a range of [`Gather::strings`].
+struct Statement<'a> {
+    name: &'a str,
+    values: Range<usize>,
+    flags: Flags,
+    origin: Origin,
+    /// The entry of jail(8)'s table the statement's name denotes, looked up
+    /// once per statement.
+    known: Option<&'static Known>,
+}
+
+/// A parameter of the jail being resolved.
 #[derive(Debug, Clone)]
 struct CfParam<'a> {
     name: &'a str,
@@ -128,13 +199,10 @@ struct CfParam<'a> {
     flags: Flags,
     generation: u32,
     origin: Option<Origin>,
-    /// The entry of jail(8)'s table the statement's name denotes, looked up
-    /// once per statement.
-    known: Option<&'static Known>,
 }
 
-/// A parameter's values: owned as gathered; a jail's copy of a statement
-/// borrows them until it changes them. (`Cow<[CfString]>`, but covariant.)
+/// A parameter's values: a jail's copy of a statement borrows them until it
+/// changes them. (`Cow<[CfString]>`, but covariant.)
 #[derive(Debug, Clone)]
 enum Values<'a> {
     Borrowed(&'a [CfString<'a>]),
@@ -174,13 +242,18 @@ impl<'a> std::ops::Deref for Values<'a> {
 }
 
 struct CfJail<'a> {
-    name: String,
-    params: Vec<CfParam<'a>>,
+    /// A top-level block's name is borrowed; a nested one is joined to its
+    /// parent's.
+    name: Cow<'a, str>,
+    statements: Vec<Statement<'a>>,
 }
 
 struct Gather<'a> {
     loaded: &'a Loaded,
     jails: Vec<CfJail<'a>>,
+    /// The values of every statement, one after another (one vector for the
+    /// whole configuration rather than one per statement).
+    strings: Vec<CfString<'a>>,
     global: Option<usize>,
 }
 
@@ -193,35 +266,37 @@ impl<'a> Gather<'a> {
                         Some(j) => j,
                         None => *self.global.get_or_insert_with(|| {
                             self.jails.push(CfJail {
-                                name: "*".into(),
-                                params: Vec::new(),
+                                name: Cow::Borrowed("*"),
+                                statements: Vec::new(),
                             });
                             self.jails.len() - 1
                         }),
                     };
-                    let param = CfParam {
+                    let first = self.strings.len();
+                    self.strings
+                        .extend(p.values.iter().map(|v| cf_string(v, source)));
+                    let statement = Statement {
                         name: &p.name.text,
-                        values: Values::Owned(
-                            p.values.iter().map(|v| cf_string(v, source)).collect(),
-                        ),
+                        values: first..self.strings.len(),
                         flags: Flags {
                             var: p.is_variable,
                             append: p.op == Op::Append,
                             ..Flags::default()
                         },
-                        generation: 0,
-                        origin: Some(Origin {
+                        origin: Origin {
                             source,
                             span: item.span,
-                        }),
+                        },
                         known: known_param(&p.name.text),
                     };
-                    self.jails[jail].params.push(param);
+                    self.jails[jail].statements.push(statement);
                 }
                 ItemKind::Block(b) => {
                     let name = match current {
-                        Some(parent) => format!("{}.{}", self.jails[parent].name, b.name.text),
-                        None => b.name.text.clone(),
+                        Some(parent) => {
+                            Cow::Owned(format!("{}.{}", self.jails[parent].name, b.name.text))
+                        }
+                        None => Cow::Borrowed(b.name.text.as_str()),
                     };
                     let statements = b
                         .items
@@ -230,7 +305,7 @@ impl<'a> Gather<'a> {
                         .count();
                     self.jails.push(CfJail {
                         name,
-                        params: Vec::with_capacity(statements),
+                        statements: Vec::with_capacity(statements),
                     });
                     let id = self.jails.len() - 1;
                     self.items(&b.items, source, Some(id));
@@ -278,6 +353,7 @@ struct Merge<'a> {
     errors: Vec<ResolveError>,
     /// jail(8)'s `intparams[KP_NAME]` is set.
     has_name: bool,
+    strings: &'a [CfString<'a>],
 }
 
 impl<'a> Merge<'a> {
@@ -286,13 +362,10 @@ impl<'a> Merge<'a> {
     }
 
     /// The implicit `name` or `jid` parameter (`add_param(j, NULL, KP_…)`).
-    fn add_implicit(&mut self, key: &'static str, value: &'a str) {
+    fn add_implicit(&mut self, key: &'static str, value: &'a [CfString<'a>; 1]) {
         self.params.push(CfParam {
             name: key,
-            values: Values::Owned(vec![CfString {
-                text: Cow::Borrowed(value),
-                vars: Vec::new(),
-            }]),
+            values: Values::Borrowed(value),
             flags: Flags {
                 append: true,
                 immutable: true,
@@ -300,54 +373,69 @@ impl<'a> Merge<'a> {
             },
             generation: 0,
             origin: None,
-            known: None,
         });
         self.has_name |= key == "name";
     }
 
-    fn add(&mut self, p: &'a CfParam<'a>) {
+    fn add(&mut self, p: &'a Statement<'a>) {
+        let values = &self.strings[p.values.clone()];
+        let origin = Some(p.origin);
         if let Some(d) = self.params.iter_mut().find(|d| equalopts(d.name, p.name)) {
             if d.flags.var != p.flags.var {
                 let message = format!(
                     "variable \"${}\" cannot have the same name as a parameter.",
                     p.name
                 );
-                return self.fail(message, p.origin);
+                return self.fail(message, origin);
             }
             if d.flags.immutable {
                 let message = format!("cannot redefine parameter \"{}\".", d.name);
-                return self.fail(message, p.origin);
+                return self.fail(message, origin);
             }
             d.name = p.name;
-            if !p.flags.append || p.values.is_empty() {
+            if !p.flags.append || values.is_empty() {
                 d.values = Values::NONE;
             }
             if d.values.is_empty() {
-                d.values = Values::Borrowed(&p.values);
+                d.values = Values::Borrowed(values);
             } else {
-                d.values.to_mut().extend(p.values.iter().cloned());
+                d.values.to_mut().extend(values.iter().cloned());
             }
             d.flags.var |= p.flags.var;
             d.flags.append |= p.flags.append;
-            d.origin = p.origin;
+            d.origin = origin;
             return;
         }
-        self.params.push(CfParam {
-            values: Values::Borrowed(&p.values),
-            ..*p
-        });
+        let mut flags = p.flags;
         if let Some(known) = p.known {
             if p.flags.var {
                 let message = format!(
                     "variable \"${}\" cannot have the same name as a parameter.",
                     p.name
                 );
-                return self.fail(message, p.origin);
+                self.push(p.name, values, flags, origin);
+                return self.fail(message, origin);
             }
-            let last = self.params.last_mut().expect("just pushed");
-            last.flags.immutable |= known.immutable;
+            flags.immutable |= known.immutable;
             self.has_name |= known.name == "name";
         }
+        self.push(p.name, values, flags, origin);
+    }
+
+    fn push(
+        &mut self,
+        name: &'a str,
+        values: &'a [CfString<'a>],
+        flags: Flags,
+        origin: Option<Origin>,
+    ) {
+        self.params.push(CfParam {
+            name,
+            values: Values::Borrowed(values),
+            flags,
+            generation: 0,
+            origin,
+        });
     }
 }
 
@@ -360,50 +448,43 @@ fn is_jid(name: &str) -> bool {
         && digits.bytes().any(|b| b != b'0')
 }
 
-fn resolve_jail(seq: usize, jail: &CfJail<'_>, wild: &[(usize, CfJail<'_>)]) -> ResolvedJail {
-    // Room for every statement that applies, and the implicit `name`/`jid`.
-    let statements: usize = wild
-        .iter()
-        .filter(|(_, w)| wildcard_matches(&jail.name, &w.name))
-        .map(|(_, w)| w.params.len())
-        .sum();
+fn resolve_jail<'a>(
+    seq: usize,
+    jail: &'a CfJail<'a>,
+    name: &'a [CfString<'a>; 1],
+    wild: &[(usize, &'a CfJail<'a>)],
+    strings: &'a [CfString<'a>],
+) -> Resolution<'a> {
+    // Room for every statement that can apply, and the implicit `name`/`jid`.
+    let statements: usize = wild.iter().map(|(_, w)| w.statements.len()).sum();
     let mut m = Merge {
-        params: Vec::with_capacity(2 + jail.params.len() + statements),
+        params: Vec::with_capacity(2 + jail.statements.len() + statements),
         errors: Vec::new(),
         has_name: false,
+        strings,
     };
-    m.add_implicit(if is_jid(&jail.name) { "jid" } else { "name" }, &jail.name);
+    m.add_implicit(if is_jid(&jail.name) { "jid" } else { "name" }, name);
     let mut did_self = false;
     for (wseq, w) in wild {
         if seq < *wseq && !did_self {
-            jail.params.iter().for_each(|p| m.add(p));
+            jail.statements.iter().for_each(|p| m.add(p));
             did_self = true;
         }
         if wildcard_matches(&jail.name, &w.name) {
-            w.params.iter().for_each(|p| m.add(p));
+            w.statements.iter().for_each(|p| m.add(p));
         }
     }
     if !did_self {
-        jail.params.iter().for_each(|p| m.add(p));
+        jail.statements.iter().for_each(|p| m.add(p));
     }
     if !m.has_name {
-        m.add_implicit("name", &jail.name);
+        m.add_implicit("name", name);
     }
     substitute(&mut m);
-    let mut params = Vec::with_capacity(m.params.len());
-    params.extend(
-        m.params
-            .into_iter()
-            .filter(|p| !p.flags.var)
-            .map(|p| ResolvedParam {
-                name: p.name.to_string(),
-                values: p.values.into_strings(),
-                origin: p.origin,
-            }),
-    );
-    ResolvedJail {
-        name: jail.name.clone(),
-        params,
+    m.params.retain(|p| !p.flags.var);
+    Resolution {
+        name: &jail.name,
+        params: m.params,
         errors: m.errors,
     }
 }
@@ -498,7 +579,14 @@ fn substitute(m: &mut Merge<'_>) {
                                 // The whole value so far: share the text.
                                 target.text = first.clone();
                             } else if !first.is_empty() {
-                                target.text.to_mut().insert_str(v.pos, &first);
+                                // One allocation (`to_mut().insert_str()`
+                                // would copy, then grow).
+                                let text = &target.text;
+                                let mut joined = String::with_capacity(text.len() + first.len());
+                                joined.push_str(&text[..v.pos]);
+                                joined.push_str(&first);
+                                joined.push_str(&text[v.pos..]);
+                                target.text = Cow::Owned(joined);
                             }
                             target.vars.remove(0);
                             for later in &mut target.vars {

@@ -3,7 +3,7 @@
 
 use runj_grammar::{Block, Config, Item, ItemKind, Name, Op, Param, Span, Value};
 
-use super::resolve::ResolvedJail;
+use super::resolve::{Resolution, ResolvedJail};
 
 /// One line for the jail: its parameters but `jid`, joined by `separator`;
 /// `name` alone for a parameter without values, else `name=v1,v2`.
@@ -17,26 +17,40 @@ pub fn show_line(jail: &ResolvedJail, separator: &str) -> String {
         })
         .sum();
     let mut line = String::with_capacity(size + 1);
+    let params = jail.params.iter();
+    write_line(
+        &mut line,
+        separator,
+        params.map(|p| (p.name.as_str(), p.values.iter().map(String::as_str))),
+    );
+    line
+}
+
+impl Resolution<'_> {
+    /// Appends [`show_line`]'s line for the jail to `out`.
+    pub fn write_line(&self, out: &mut String, separator: &str) {
+        write_line(out, separator, self.params());
+    }
+}
+
+fn write_line<'p, V: Iterator<Item = &'p str>>(
+    line: &mut String,
+    separator: &str,
+    params: impl Iterator<Item = (&'p str, V)>,
+) {
     let mut first = true;
-    for p in jail.params.iter().filter(|p| p.name != "jid") {
+    for (name, values) in params.filter(|(name, _)| *name != "jid") {
         if !first {
             line.push_str(separator);
         }
         first = false;
-        line.push_str(&p.name);
-        if p.values.is_empty() {
-            continue;
-        }
-        line.push('=');
-        for (i, v) in p.values.iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
-            quoted_print(&mut line, v);
+        line.push_str(name);
+        for (i, v) in values.enumerate() {
+            line.push(if i == 0 { '=' } else { ',' });
+            quoted_print(line, v);
         }
     }
     line.push('\n');
-    line
 }
 
 /// jail(8)'s value quoting: `""` for empty; double quotes when the value has
@@ -55,35 +69,38 @@ pub fn quoted_print(out: &mut String, value: &str) {
         }
     }
     let quote = if value.is_empty() || single {
-        Some('"')
+        Some(b'"')
     } else if double {
-        Some('\'')
+        Some(b'\'')
     } else if blank {
-        Some('"')
+        Some(b'"')
     } else {
         None
     };
+    // Only a `"` in a value quoted for its `'` needs escaping as the quote.
+    let escape = backslash || (single && double);
     let Some(q) = quote else {
-        if backslash {
-            escape_into(out, value, None);
-        } else {
-            out.push_str(value);
-        }
-        return;
+        return escape_into(out, value, None, escape);
     };
-    out.push(q);
-    escape_into(out, value, Some(q));
-    out.push(q);
+    out.push(char::from(q));
+    escape_into(out, value, Some(q), escape);
+    out.push(char::from(q));
 }
 
 /// Copies `value`, a backslash before every backslash and every `quote`.
-fn escape_into(out: &mut String, value: &str, quote: Option<char>) {
-    for c in value.chars() {
-        if c == '\\' || Some(c) == quote {
-            out.push('\\');
-        }
-        out.push(c);
+fn escape_into(out: &mut String, value: &str, quote: Option<u8>, escape: bool) {
+    if !escape {
+        return out.push_str(value);
     }
+    let mut rest = value;
+    // Copied in runs between the characters to escape (all ASCII).
+    while let Some(i) = rest.bytes().position(|b| b == b'\\' || Some(b) == quote) {
+        out.push_str(&rest[..i]);
+        out.push('\\');
+        out.push(char::from(rest.as_bytes()[i]));
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// The resolved jails as a jail.conf tree: one block per jail, values fully
