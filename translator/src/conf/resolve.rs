@@ -153,9 +153,9 @@ pub fn resolve_each(loaded: &Loaded, mut f: impl FnMut(Resolution<'_>)) {
 // Gathering statements into jails (jailparse.y actions).
 //
 // Names and texts are borrowed from the syntax tree until the resolved jail
-// is built: a statement of a wildcard (the global `*` above all) is merged
-// into every jail it matches, and copying it each time would make most of
-// the work.
+// is built (or, to print it, throughout): a statement of a wildcard (the
+// global `*` above all) is merged into every jail it matches, and copying it
+// each time would make most of the work.
 
 /// A value being substituted: text and the variables still to insert, each at
 /// a byte position of the text (jail(8)'s `struct cfstring`).

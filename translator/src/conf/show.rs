@@ -18,11 +18,8 @@ pub fn show_line(jail: &ResolvedJail, separator: &str) -> String {
         .sum();
     let mut line = String::with_capacity(size + 1);
     let params = jail.params.iter();
-    write_line(
-        &mut line,
-        separator,
-        params.map(|p| (p.name.as_str(), p.values.iter().map(String::as_str))),
-    );
+    let params = params.map(|p| (p.name.as_str(), p.values.iter().map(String::as_str)));
+    write_line(&mut line, separator, params);
     line
 }
 
@@ -87,7 +84,8 @@ pub fn quoted_print(out: &mut String, value: &str) {
     out.push(char::from(q));
 }
 
-/// Copies `value`, a backslash before every backslash and every `quote`.
+/// Copies `value`, a backslash before every backslash and every `quote`
+/// (`escape`: there are some).
 fn escape_into(out: &mut String, value: &str, quote: Option<u8>, escape: bool) {
     if !escape {
         return out.push_str(value);
