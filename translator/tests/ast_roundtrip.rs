@@ -114,10 +114,19 @@ fn comment() -> impl Strategy<Value = ItemKind> {
         let text = match kind {
             0 => format!("#{text}").trim_end().to_string(),
             1 => format!("//{text}").trim_end().to_string(),
-            _ => format!("/*{}*/", text.replace("*/", "")),
+            _ => format!("/*{}*/", without_comment_end(text)),
         };
         ItemKind::Comment(Comment { text, trailing })
     })
+}
+
+/// `text` with every `*/` taken out, including those that taking one out
+/// makes (`**//`).
+fn without_comment_end(mut text: String) -> String {
+    while text.contains("*/") {
+        text = text.replace("*/", "");
+    }
+    text
 }
 
 fn item(kind: ItemKind, blank_before: bool) -> Item {

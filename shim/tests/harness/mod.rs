@@ -194,10 +194,14 @@ impl Containerd {
         command
     }
 
-    /// The same `ctr` command line, for a shell.
+    /// The same `ctr` command line, for the shell of a terminal session
+    /// ([`spawn_terminal`]). `--foreground` keeps `ctr` in the terminal's
+    /// foreground process group: in a group of its own (timeout's default)
+    /// whose parent shell is still there, as with dash, `ctr -t` is stopped
+    /// by SIGTTOU when it puts the terminal in raw mode.
     pub fn ctr_line(&self) -> String {
         format!(
-            "timeout -k 5 {CTR_TIMEOUT} {} --address {} --namespace {}",
+            "timeout --foreground -k 5 {CTR_TIMEOUT} {} --address {} --namespace {}",
             self.ctr.display(),
             self.dir.join("containerd.sock").display(),
             self.namespace
