@@ -139,3 +139,24 @@ fn fmt_preserves_eval_on_every_corpus_file() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The fast scanner reads every corpus file and example to the tree the pest
+/// grammar gives, and gives up exactly on the files the grammar rejects.
+#[test]
+fn scanner_agrees_with_the_grammar_on_every_corpus_file() {
+    let Some(dir) = jailconf_corpus() else {
+        return;
+    };
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples");
+    let mut checked = 0;
+    for dir in [dir, examples.clone(), examples.join("jail.conf.d")] {
+        for conf in conf_files(&dir) {
+            let text = std::fs::read_to_string(dir.join(&conf)).expect("read the file");
+            let scanned = runj_grammar::scan(&text);
+            let parsed = runj_grammar::parse_with_pest(&text);
+            assert_eq!(scanned.as_ref(), parsed.as_ref().ok(), "{conf}: {parsed:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 82, "only {checked} files");
+}

@@ -1,7 +1,9 @@
 //! The jail.conf language of FreeBSD's jail(8).
 //!
 //! - [`parse`] reads one file into a typed [`Config`] with byte spans and
-//!   comments (the pest grammar is `jailconf.pest`);
+//!   comments: the pest grammar `jailconf.pest` defines the language
+//!   ([`parse_with_pest`]), and a fast scanner ([`scan`]) reads the texts it
+//!   can to the same tree;
 //! - [`print`] prints a [`Config`] canonically (`runj conf fmt`);
 //! - [`load`] reads a file and every file it `.include`s.
 //!
@@ -9,17 +11,21 @@
 //! translator's business.
 
 mod ast;
+mod builder;
 pub mod diagnostic;
 mod error;
 mod loader;
 mod parser;
 mod printer;
+mod scanner;
 mod unescape;
 
 pub use ast::{
     Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
 };
+pub use builder::MAX_NESTING;
 pub use error::{ParseError, SyntaxError, SyntaxErrorKind};
 pub use loader::{LoadError, Loaded, MAX_INCLUDE_DEPTH, STDIN, Source, load, load_text, strerror};
-pub use parser::{MAX_NESTING, parse, pest_only};
+pub use parser::{parse, parse_with_pest};
 pub use printer::{print, print_name, print_value};
+pub use scanner::scan;

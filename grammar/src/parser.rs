@@ -1,27 +1,36 @@
-//! The pest facade: the only module that sees pest pairs. It turns the parse
-//! tree of `jailconf.pest` into the typed [`Config`], and a failed parse into
-//! the [`SyntaxError`]s jail(8) would report.
+//! The pest facade: the only module that sees pest pairs. It reads a text
+//! with the grammar of `jailconf.pest` into the tree [`Builder`], and turns
+//! a failed parse into the [`SyntaxError`]s jail(8) would report.
 
 use pest::Parser as _;
 use pest::iterators::Pair;
 
-use crate::ast::{
-    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
-};
+use crate::ast::{Config, Name, Op, Param, Span};
+use crate::builder::{Builder, ValueText, line_after, var_name};
 use crate::error::{ParseError, SyntaxError, SyntaxErrorKind};
-use crate::unescape::unescape;
+use crate::scanner;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "jailconf.pest"]
 struct JailConfParser;
 
-/// Blocks may nest at most this deep; a jail name of more components would
-/// exceed the kernel's 256-byte name limit anyway.
-pub const MAX_NESTING: usize = 128;
-
 /// Parses one jail.conf file. `.include` directives are kept as
-/// [`ItemKind::Include`] items with no files; [`crate::load`] expands them.
+/// [`ItemKind::Include`](crate::ItemKind::Include) items with no files;
+/// [`crate::load`] expands them.
+///
+/// The fast scanner ([`scan`](crate::scan)) reads the text when it can;
+/// otherwise, and for every error, the pest grammar does. The result is the
+/// same either way.
 pub fn parse(src: &str) -> Result<Config, ParseError> {
+    match scanner::scan(src) {
+        Some(config) => Ok(config),
+        None => parse_with_pest(src),
+    }
+}
+
+/// Parses one jail.conf file with the pest grammar alone: the definition of
+/// the language, which [`parse`] agrees with.
+pub fn parse_with_pest(src: &str) -> Result<Config, ParseError> {
     parse_text(src, true).map_err(|mut errors| {
         errors.sort_by_key(|e| e.span.start);
         // yacc reports one syntax error: its recovery (`param: error`) then
@@ -56,10 +65,14 @@ fn parse_text(src: &str, recover: bool) -> Result<Config, Vec<SyntaxError>> {
         match JailConfParser::parse(Rule::config, &src[start..end]) {
             Ok(mut pairs) => {
                 let config = pairs.next().expect("the config rule yields one pair");
-                builder.offset = start;
+                let mut walker = Walker {
+                    builder: &mut builder,
+                    src,
+                    offset: start,
+                };
                 for pair in config.into_inner() {
                     if last || pair.as_rule() != Rule::EOI {
-                        builder.statement(pair);
+                        walker.statement(pair);
                     }
                 }
                 if last {
@@ -110,154 +123,30 @@ fn line_end_after(src: &str, at: usize) -> usize {
     }
 }
 
-/// A block still open while its items are read.
-struct OpenBlock {
-    name: Name,
-    start: usize,
-    blank_before: bool,
-    /// Where its items begin in [`Builder::items`].
-    first: usize,
-}
-
-struct Builder<'s> {
+/// Walks pest's pairs into the [`Builder`]. Pest's positions are relative to
+/// the piece of text being parsed, which starts at `offset`.
+struct Walker<'s, 'b> {
+    builder: &'b mut Builder<'s>,
     src: &'s str,
-    errors: Vec<SyntaxError>,
-    open: Vec<OpenBlock>,
-    /// The top-level items, then those of each open block in turn: a block's
-    /// items are moved into a vector of their own, of the right size, when
-    /// it closes.
-    items: Vec<Item>,
-    /// End of the last token read, for blank lines and trailing comments.
-    last_end: usize,
-    /// Where the piece of text being read starts: pest's positions are
-    /// relative to it.
     offset: usize,
 }
 
-impl<'s> Builder<'s> {
-    fn new(src: &'s str) -> Self {
-        Builder {
-            src,
-            errors: Vec::new(),
-            open: Vec::new(),
-            items: Vec::new(),
-            last_end: 0,
-            offset: 0,
-        }
-    }
-
+impl<'s> Walker<'s, '_> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         Span::new(self.offset + s.start(), self.offset + s.end())
     }
 
-    fn finish(self) -> Result<Config, Vec<SyntaxError>> {
-        if self.errors.is_empty() {
-            Ok(Config { items: self.items })
-        } else {
-            Err(self.errors)
-        }
-    }
-
-    fn error(&mut self, kind: SyntaxErrorKind, span: Span) {
-        let jail_line = line_after(self.src, span.end);
-        self.errors.push(SyntaxError {
-            kind,
-            span,
-            jail_line,
-        });
-    }
-
-    /// True when an empty line lies between the last token and `start`:
-    /// one of the lines strictly between the line the last token ended on
-    /// and the line `start` is on is blank (or holds a lone `;`).
-    fn blank_before(&self, start: usize) -> bool {
-        let gap = &self.src[self.last_end.min(start)..start];
-        // Mostly a line break and an indentation: no line in between.
-        if gap.bytes().filter(|&b| b == b'\n').nth(1).is_none() {
-            return false;
-        }
-        let mut lines = gap.split('\n').skip(1).peekable();
-        while let Some(line) = lines.next() {
-            if lines.peek().is_some() && matches!(line.trim(), "" | ";") {
-                return true;
-            }
-        }
-        false
-    }
-
-    fn push(&mut self, kind: ItemKind, span: Span) {
-        let blank_before = self.blank_before(span.start);
-        let item = Item {
-            kind,
-            span,
-            blank_before,
-        };
-        self.items.push(item);
-        self.last_end = span.end;
-    }
-
     fn statement(&mut self, pair: Pair<'s, Rule>) {
         let span = self.span(&pair);
         match pair.as_rule() {
-            Rule::comment => self.comment(&pair, false),
+            Rule::comment => self.builder.comment(span, false),
             Rule::named_statement => self.named_statement(pair),
-            Rule::block_close => self.block_close(span),
-            Rule::empty_statement => self.last_end = span.end,
-            Rule::EOI => {
-                if !self.open.is_empty() {
-                    self.error(SyntaxErrorKind::UnexpectedEof, span);
-                }
-            }
+            Rule::block_close => self.builder.block_close(span),
+            Rule::empty_statement => self.builder.empty_statement(span),
+            Rule::EOI => self.builder.end(span),
             rule => unreachable!("statement rule {rule:?}"),
         }
-    }
-
-    fn comment(&mut self, pair: &Pair<'s, Rule>, hoisted: bool) {
-        let span = self.span(pair);
-        let trailing = !hoisted
-            && self.last_end > 0
-            && !self.src[self.last_end.min(span.start)..span.start].contains('\n')
-            && self
-                .current_items()
-                .last()
-                .is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
-        let text = pair.as_str().trim_end().to_string();
-        self.push(ItemKind::Comment(Comment { text, trailing }), span);
-    }
-
-    fn current_items(&self) -> &[Item] {
-        &self.items[self.open.last().map_or(0, |block| block.first)..]
-    }
-
-    fn block_open(&mut self, name: Name, span: Span) {
-        if self.open.len() >= MAX_NESTING {
-            return self.error(SyntaxErrorKind::TooDeep, span);
-        }
-        let blank_before = self.blank_before(span.start);
-        self.open.push(OpenBlock {
-            name,
-            start: span.start,
-            blank_before,
-            first: self.items.len(),
-        });
-        self.last_end = span.end;
-    }
-
-    fn block_close(&mut self, span: Span) {
-        let Some(block) = self.open.pop() else {
-            return self.error(SyntaxErrorKind::UnexpectedToken("}".into()), span);
-        };
-        let item = Item {
-            kind: ItemKind::Block(Block {
-                name: block.name,
-                items: self.items.split_off(block.first),
-            }),
-            span: Span::new(block.start, span.end),
-            blank_before: block.blank_before,
-        };
-        self.items.push(item);
-        self.last_end = span.end;
     }
 
     /// A statement's children are its head, then its comments and the
@@ -281,8 +170,9 @@ impl<'s> Builder<'s> {
             }
             match children.next_if(|c| c.as_rule() == Rule::comment && self.span(c).start == at) {
                 Some(comment) => {
-                    at = self.span(&comment).end;
-                    self.comment(&comment, true);
+                    let comment = self.span(&comment);
+                    at = comment.end;
+                    self.builder.comment(comment, true);
                 }
                 None => break,
             }
@@ -299,68 +189,42 @@ impl<'s> Builder<'s> {
         };
         let Some(op) = op else {
             if is_variable {
-                return self.error(
+                return self.builder.error(
                     SyntaxErrorKind::UnexpectedToken("{".into()),
                     Span::new(at, at + 1),
                 );
             }
-            return self.block_open(name, span);
+            return self.builder.block_open(name, span);
         };
         let mut value: Option<ValueText> = None;
         for child in children {
+            let child_span = self.span(&child);
             if child.as_rule() == Rule::comment {
-                self.comment(&child, true);
+                self.builder.comment(child_span, true);
                 continue;
             }
-            let Span { start, end } = self.span(&child);
             let current = match &mut value {
-                Some(v) if v.end == start => v,
+                Some(v) if v.end() == child_span.start => v,
                 _ => {
                     if let Some(done) = value.take() {
-                        values.extend(self.value(done));
+                        values.extend(done.finish(self.builder));
                     }
-                    value.insert(ValueText::new(start, child.as_str().len()))
+                    value.insert(ValueText::new(child_span.start, child.as_str().len()))
                 }
             };
-            current.end = end;
-            self.piece(child, &mut current.text, &mut current.pieces);
+            current.extend_to(child_span.end);
+            self.piece(child, current);
         }
         if let Some(done) = value {
-            values.extend(self.value(done));
+            values.extend(done.finish(self.builder));
         }
-        // jailparse.y special_param(): only `.include "x";` (name-value form,
-        // plain name) is the directive; `.include = "x";` is a parameter.
-        if op == Op::NameValue && !is_variable && name.text == ".include" {
-            let mut patterns = Vec::new();
-            for value in values {
-                if value.vars().next().is_some() {
-                    let end = span.end;
-                    self.errors.push(SyntaxError {
-                        kind: SyntaxErrorKind::VariableInInclude,
-                        span: value.span,
-                        jail_line: line_after(self.src, end),
-                    });
-                } else {
-                    patterns.push(value);
-                }
-            }
-            return self.push(
-                ItemKind::Include(Include {
-                    patterns,
-                    files: Vec::new(),
-                }),
-                span,
-            );
-        }
-        self.push(
-            ItemKind::Param(Param {
-                name,
-                is_variable,
-                op,
-                values,
-            }),
-            span,
-        );
+        let param = Param {
+            name,
+            is_variable,
+            op,
+            values,
+        };
+        self.builder.statement(param, span);
     }
 
     /// A block or parameter name: one lexical piece. A double-quoted name
@@ -377,114 +241,41 @@ impl<'s> Builder<'s> {
         }
         if let Some(var) = first_var(&piece) {
             let var_span = self.span(&var);
-            self.error(
+            self.builder.error(
                 SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()),
                 var_span,
             );
             return None;
         }
-        let mut text = Vec::new();
-        let mut vars = Vec::new();
-        self.piece(piece, &mut text, &mut vars);
-        let text = match vars.pop() {
-            Some(Piece::Var { name, .. }) => name,
-            _ => self.utf8(text, span)?,
-        };
+        let mut text = ValueText::new(span.start, span.end - span.start);
+        self.piece(piece, &mut text);
+        let text = text.into_name(self.builder)?;
         Some((Name { text, span }, is_variable))
     }
 
-    fn value(&mut self, v: ValueText) -> Option<Value> {
-        let ValueText {
-            start,
-            end,
-            text,
-            mut pieces,
-        } = v;
-        let span = Span::new(start, end);
-        if !text.is_empty() {
-            pieces.push(Piece::Text(self.utf8(text, span)?));
-        }
-        Some(Value { pieces, span })
-    }
-
-    /// Appends one lexical piece: literal bytes go to `text`; a variable
-    /// flushes `text` into `pieces` and is pushed after it.
-    fn piece(&mut self, pair: Pair<'s, Rule>, text: &mut Vec<u8>, pieces: &mut Vec<Piece>) {
+    /// Adds one lexical piece to a value.
+    fn piece(&mut self, pair: Pair<'s, Rule>, value: &mut ValueText) {
         match pair.as_rule() {
-            Rule::word => text.extend_from_slice(pair.as_str().as_bytes()),
-            Rule::escape | Rule::single_char | Rule::dq_text => decode_into(text, pair.as_str()),
+            Rule::word => value.push_verbatim(pair.as_str()),
+            Rule::escape | Rule::single_char | Rule::dq_text => value.push_raw(pair.as_str()),
             Rule::single_quoted | Rule::plain_quoted => {
                 let quoted = pair.as_str();
-                decode_into(text, &quoted[1..quoted.len() - 1]);
+                value.push_raw(&quoted[1..quoted.len() - 1]);
             }
             Rule::double_quoted => {
                 for inner in pair.into_inner() {
-                    self.piece(inner, text, pieces);
+                    self.piece(inner, value);
                 }
             }
             Rule::var_ref | Rule::dq_var => {
                 let span = self.span(&pair);
-                let reference = pair.as_str();
-                let name = match reference.strip_prefix("${") {
-                    Some(braced) => {
-                        let raw = &braced[..braced.len() - 1];
-                        String::from_utf8_lossy(&unescape(raw)).into_owned()
-                    }
-                    None => reference[1..].to_string(),
-                };
-                if !text.is_empty() {
-                    let bytes = std::mem::take(text);
-                    if let Some(t) = self.utf8(bytes, span) {
-                        pieces.push(Piece::Text(t));
-                    }
-                }
-                pieces.push(Piece::Var { name, span });
+                value.push_var(self.builder, var_name(pair.as_str()), span);
             }
-            Rule::bad_dq_var => self.error(SyntaxErrorKind::UnterminatedVariable, self.span(&pair)),
+            Rule::bad_dq_var => self
+                .builder
+                .error(SyntaxErrorKind::UnterminatedVariable, self.span(&pair)),
             rule => unreachable!("piece rule {rule:?}"),
         }
-    }
-
-    fn utf8(&mut self, bytes: Vec<u8>, span: Span) -> Option<String> {
-        match String::from_utf8(bytes) {
-            Ok(s) => Some(s),
-            Err(_) => {
-                self.error(SyntaxErrorKind::InvalidUtf8, span);
-                None
-            }
-        }
-    }
-}
-
-/// A value being read: its extent so far, its literal text not yet flushed,
-/// and its pieces.
-struct ValueText {
-    start: usize,
-    end: usize,
-    text: Vec<u8>,
-    pieces: Vec<Piece>,
-}
-
-impl ValueText {
-    fn new(start: usize, first_piece_len: usize) -> Self {
-        ValueText {
-            start,
-            end: start,
-            // Decoding never lengthens a piece, and a value is mostly one
-            // piece: room for it, and one piece in the list.
-            text: Vec::with_capacity(first_piece_len),
-            pieces: Vec::with_capacity(1),
-        }
-    }
-}
-
-/// Appends the decoded bytes of a piece's raw text.
-fn decode_into(text: &mut Vec<u8>, raw: &str) {
-    // Text without a backslash or a NUL decodes to itself.
-    if raw.bytes().any(|b| b == b'\\' || b == 0) {
-        text.extend_from_slice(&unescape(raw));
-    } else {
-        text.extend_from_slice(raw.as_bytes());
     }
 }
 
@@ -594,19 +385,4 @@ fn first_var<'s>(piece: &Pair<'s, Rule>) -> Option<Pair<'s, Rule>> {
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
     Span::new(s.start(), s.end())
-}
-
-/// flex's `yylineno` once it has read up to byte `end`.
-fn line_after(src: &str, end: usize) -> usize {
-    1 + src.as_bytes()[..end.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-}
-
-#[doc(hidden)]
-pub fn pest_only(src: &str) -> usize {
-    JailConfParser::parse(Rule::config, src)
-        .map(|p| p.flatten().count())
-        .unwrap_or(0)
 }

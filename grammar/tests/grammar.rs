@@ -5,14 +5,23 @@
 
 mod support;
 
-use runj_grammar::{Item, ItemKind, Op, Piece, Span, SyntaxErrorKind, Value, parse};
+use runj_grammar::{
+    Item, ItemKind, Op, Piece, Span, SyntaxErrorKind, Value, parse, parse_with_pest, scan,
+};
 use support::{
     block, comment, config, include, param, t, text, v, value, var_param, without_spans,
 };
 
-/// The statements of `src`, spans removed.
+/// The statements of `src`, spans removed. The fast scanner and the pest
+/// grammar must read it alike.
 fn items(src: &str) -> Vec<Item> {
     let config = parse(src).unwrap_or_else(|e| panic!("{src:?} does not parse: {e:?}"));
+    assert_eq!(scan(src).as_ref(), Some(&config), "the scanner on {src:?}");
+    assert_eq!(
+        parse_with_pest(src).as_ref(),
+        Ok(&config),
+        "pest on {src:?}"
+    );
     without_spans(config).items
 }
 
@@ -47,6 +56,7 @@ fn literal(src: &str) -> String {
 /// What jail(8) prints (without `jail: `) when `src`, read as `t.conf`,
 /// fails to parse.
 fn errors(src: &str) -> Vec<String> {
+    assert_eq!(scan(src), None, "the scanner reads {src:?}");
     match parse(src) {
         Ok(config) => panic!("{src:?} parses: {config:?}"),
         Err(e) => e.errors.iter().map(|e| e.jail_message("t.conf")).collect(),
