@@ -23,7 +23,7 @@ use criterion::{
     criterion_main, measurement::WallTime,
 };
 use runj_grammar::{load, load_text, parse};
-use runj_translator::conf::{resolve, resolve_each};
+use runj_translator::conf::{evaluate, gather, resolve};
 
 /// Jails per generated configuration.
 const SIZES: [usize; 3] = [10, 1_000, 10_000];
@@ -76,9 +76,7 @@ fn bench_resolve(c: &mut Criterion) {
 /// same library calls, in the same order.
 fn eval(path: &str, separator: &str) -> String {
     let loaded = load(path).expect("the configuration loads");
-    let mut out = String::new();
-    resolve_each(&loaded, |jail| jail.write_line(&mut out, separator));
-    out
+    evaluate(&gather(&loaded), &[], separator).lines.concat()
 }
 
 fn bench_eval(c: &mut Criterion) {

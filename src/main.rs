@@ -5,6 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's allocator: reading a large jail.conf makes
+/// hundreds of thousands of small allocations, and mimalloc makes them in
+/// about half the time and backs them with fewer page faults
+/// (docs/performance.md).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cmd;
 
 #[derive(Parser)]

@@ -47,6 +47,19 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// A builder that goes on from byte `last_end` of `src`, where the last
+    /// token before the statements it is given ended, at the top level.
+    pub(crate) fn resume(src: &'s str, last_end: usize) -> Self {
+        Builder {
+            last_end,
+            ..Builder::new(src)
+        }
+    }
+
+    pub(crate) fn src(&self) -> &'s str {
+        self.src
+    }
+
     pub(crate) fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }

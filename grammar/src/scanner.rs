@@ -15,21 +15,75 @@
 
 use memchr::{memchr, memchr2, memchr3, memmem};
 
-use crate::ast::{Config, Name, Op, Param, Span, Value};
+use crate::ast::{Config, Item, Name, Op, Param, Span, Value};
 use crate::builder::{Builder, ValueText, var_name};
 
 /// Reads `src` to its syntax tree, or `None` where the text has an error
 /// (or a construct this scanner leaves to the pest grammar):
 /// [`crate::parse`] then parses it with pest.
+///
+/// A large text is read in two halves at once, on two threads, when the
+/// machine has them.
 pub fn scan(src: &str) -> Option<Config> {
+    if src.len() >= PARALLEL_MIN_LEN
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        && let Some(split) = split_point(src)
+        && let Some(items) = scan_halves(src, split)
+    {
+        return Some(Config { items });
+    }
+    scan_from(Builder::new(src), 0).map(|items| Config { items })
+}
+
+/// Texts from this long are read in two halves.
+const PARALLEL_MIN_LEN: usize = 256 * 1024;
+
+/// The tree of `src` from byte `pos`, at the top level, into `builder`.
+fn scan_from(builder: Builder<'_>, pos: usize) -> Option<Vec<Item>> {
+    let src = builder.src();
     let mut scanner = Scanner {
         src,
         bytes: src.as_bytes(),
-        pos: 0,
-        builder: Builder::new(src),
+        pos,
+        builder,
     };
     scanner.config()?;
-    scanner.builder.finish().ok()
+    scanner.builder.finish().ok().map(|config| config.items)
+}
+
+/// Reads the text before `split` and the text from it at once. The first
+/// half parsing on its own, with no block left open, proves that `split`
+/// stands between two top-level statements, where the second half's reading
+/// starts: then the two trees together are the whole text's tree. Where the
+/// first half does not parse, the whole text is read in one go (the split
+/// may have fallen inside a block or a string); where the second does not,
+/// neither does the whole text.
+fn scan_halves(src: &str, split: usize) -> Option<Vec<Item>> {
+    // Where the last token before the split ends (the blanks before it are
+    // what the first item after it looks back over for blank lines).
+    let last_end = src.as_bytes()[..split]
+        .iter()
+        .rposition(|b| !matches!(b, b'\t' | b'\n' | b'\r' | b' '))
+        .map_or(0, |i| i + 1);
+    let (first, second) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| scan_from(Builder::resume(src, last_end), split));
+        let first = scan_from(Builder::new(&src[..split]), 0);
+        (first, second.join().expect("the scanner does not panic"))
+    });
+    let mut items = first?;
+    items.extend(second?);
+    Some(items)
+}
+
+/// A line start near the middle of `src` where a top-level statement or
+/// comment is likely to begin: the line starts with a name or a comment,
+/// not with blanks or a `}`.
+fn split_point(src: &str) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let middle = bytes.len() / 2;
+    memchr::memchr_iter(b'\n', &bytes[middle..])
+        .map(|i| middle + i + 1)
+        .find(|&at| bytes.get(at).is_some_and(|&b| b == b'#' || is_word(b)))
 }
 
 /// Gives up: the text is left to the pest grammar.

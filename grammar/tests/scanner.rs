@@ -152,3 +152,35 @@ proptest! {
         assert_agree(&parts.concat());
     }
 }
+
+/// A text long enough to be read in two halves on two threads (when the
+/// machine has two cores): `jails` blocks with comments and blank lines.
+fn long_text(jails: usize, indent: &str) -> String {
+    let mut text = String::from("$root = \"/j\";\n");
+    for i in 0..jails {
+        let blank = if i % 3 == 0 { "\n\n" } else { "" };
+        text.push_str(&format!(
+            "# jail {i}\n{blank}j{i} {{\n{indent}path = \"$root/{i}\"; # trailing\n\n{indent}allow.raw_sockets;\n}}\n;\n{blank}"
+        ));
+    }
+    text
+}
+
+/// Read in halves, a long text gives the tree of the whole; where the half
+/// boundary falls inside a block (no indentation tells it apart), the
+/// scanner reads the text in one go; an error in either half is found.
+#[test]
+fn long_texts() {
+    for indent in ["\t", ""] {
+        let text = long_text(4000, indent);
+        assert!(text.len() > 256 * 1024);
+        assert_agree(&text);
+        let middle = text.len() / 2;
+        let mut broken = text.clone();
+        broken.insert_str(middle + text[middle..].find('\n').unwrap(), " = ");
+        assert_agree(&broken);
+        let mut broken = text.clone();
+        broken.insert(text.len() / 4, '{');
+        assert_agree(&broken);
+    }
+}

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, load, parse, print};
-use runj_translator::conf::{Origin, ResolveError, ResolvedJail, resolve, resolve_each, to_config};
+use runj_translator::conf::{
+    Origin, ResolveError, ResolvedJail, evaluate, gather, resolve, to_config,
+};
 use runj_translator::lower;
 
 /// jail(8)'s default configuration file.
@@ -135,31 +137,24 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
         std::io::stdout().write_all(out.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     };
-    // Each jail is printed as it is resolved, borrowing from the loaded
-    // configuration; the lines are written at once, once every name asked
-    // for is known to exist.
-    let size: usize = loaded.sources.iter().map(|s| s.text.len()).sum();
-    let mut out = String::with_capacity(size + size / 4);
-    let mut found = vec![false; args.jails.len()];
-    resolve_each(&loaded, |jail| {
-        report_jail_errors(jail.name(), jail.errors());
-        let mut selected = args.jails.is_empty();
-        for (wanted, found) in args.jails.iter().zip(&mut found) {
-            if wanted == jail.name() {
-                *found = true;
-                selected = true;
-            }
-        }
-        if selected {
-            jail.write_line(&mut out, separator);
-        }
-    });
-    if let Some((missing, _)) = args.jails.iter().zip(&found).find(|(_, found)| !**found) {
+    let gathered = gather(&loaded);
+    let evaluation = evaluate(&gathered, &args.jails, separator);
+    eprint!("{}", evaluation.errors);
+    if let Some((missing, _)) = args
+        .jails
+        .iter()
+        .zip(&evaluation.found)
+        .find(|(_, found)| !**found)
+    {
         return Ok(report_missing(missing));
     }
-    std::io::stdout().write_all(out.as_bytes())?;
+    let mut stdout = std::io::stdout().lock();
+    for lines in &evaluation.lines {
+        stdout.write_all(lines.as_bytes())?;
+    }
     // The process ends here: freeing the syntax tree piece by piece would
     // take longer than printing it.
+    std::mem::forget(gathered);
     std::mem::forget(loaded);
     Ok(ExitCode::SUCCESS)
 }

@@ -19,9 +19,9 @@
 //! `free_var:` label); here it expands to the list.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
-use runj_grammar::{Item, ItemKind, Loaded, Op, Piece, Span, Value};
+use runj_grammar::{Item, ItemKind, Loaded, Op, Param, Piece, Span, Value};
+use smallvec::{SmallVec, smallvec};
 
 use super::names::{Known, equalopts, is_wildcard, known_param, wildcard_matches};
 
@@ -71,7 +71,7 @@ impl ResolvedJail {
 }
 
 /// One jail as resolved, borrowing its names and values from the
-/// configuration ([`resolve_each`]): what printing it needs, without a copy
+/// configuration ([`Gathered::resolve`]): what printing it needs, without a copy
 /// of every name and value.
 pub struct Resolution<'a> {
     name: &'a str,
@@ -99,7 +99,7 @@ impl<'a> Resolution<'a> {
         let mut params = Vec::with_capacity(self.params.len());
         params.extend(self.params.into_iter().map(|p| ResolvedParam {
             name: p.name.to_string(),
-            values: p.values.into_strings(),
+            values: p.values.into_iter().map(|s| s.text.into_owned()).collect(),
             origin: p.origin,
         }));
         ResolvedJail {
@@ -112,40 +112,62 @@ impl<'a> Resolution<'a> {
 
 /// Resolves every jail of a loaded configuration, in configuration order.
 pub fn resolve(loaded: &Loaded) -> Vec<ResolvedJail> {
-    let mut jails = Vec::new();
-    resolve_each(loaded, |jail| jails.push(jail.into_resolved()));
-    jails
+    let gathered = gather(loaded);
+    (0..gathered.len())
+        .map(|i| gathered.resolve(i).into_resolved())
+        .collect()
 }
 
-/// Resolves every jail of a loaded configuration and hands each to `f`, in
-/// configuration order.
-pub fn resolve_each(loaded: &Loaded, mut f: impl FnMut(Resolution<'_>)) {
+/// A loaded configuration's statements gathered into jails, each ready to be
+/// resolved on its own: in any order, or on several threads at once.
+pub struct Gathered<'a> {
+    jails: Vec<CfJail<'a>>,
+    /// The length of the configuration's text, every file included.
+    text_len: usize,
+    /// The wildcard jails, and the others in configuration order.
+    wild: Vec<usize>,
+    real: Vec<usize>,
+}
+
+/// Gathers the statements of a loaded configuration into jails.
+pub fn gather(loaded: &Loaded) -> Gathered<'_> {
     let mut gather = Gather {
         loaded,
         jails: Vec::new(),
-        strings: Vec::new(),
         global: None,
     };
     if let Some(main) = loaded.sources.first() {
         gather.items(&main.config.items, 0, None);
     }
-    let Gather { jails, strings, .. } = gather;
-    // The value of each jail's implicit `name` (or `jid`).
-    let names: Vec<[CfString<'_>; 1]> = jails
-        .iter()
-        .map(|j| {
-            [CfString {
-                text: Cow::Borrowed(&*j.name),
-                vars: Vec::new(),
-            }]
-        })
-        .collect();
-    let (wild, jails): (Vec<_>, Vec<_>) = jails
-        .iter()
-        .enumerate()
-        .partition(|(_, j)| is_wildcard(&j.name));
-    for (seq, jail) in jails {
-        f(resolve_jail(seq, jail, &names[seq], &wild, &strings));
+    let Gather { jails, .. } = gather;
+    let (wild, real) = (0..jails.len()).partition(|&i| is_wildcard(&jails[i].name));
+    Gathered {
+        jails,
+        text_len: loaded.sources.iter().map(|s| s.text.len()).sum(),
+        wild,
+        real,
+    }
+}
+
+impl Gathered<'_> {
+    /// How many jails (wildcards aside) the configuration defines.
+    pub fn len(&self) -> usize {
+        self.real.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.real.is_empty()
+    }
+
+    /// The length of the configuration's text, every file included.
+    pub fn text_len(&self) -> usize {
+        self.text_len
+    }
+
+    /// The `i`th jail, in configuration order, resolved.
+    pub fn resolve(&self, i: usize) -> Resolution<'_> {
+        let seq = self.real[i];
+        resolve_jail(seq, self)
     }
 }
 
@@ -180,65 +202,44 @@ struct Flags {
     bad: bool,
 }
 
-/// A statement as gathered: its values are a range of [`Gather::strings`].
+/// A statement as gathered.
 struct Statement<'a> {
-    name: &'a str,
-    values: Range<usize>,
-    flags: Flags,
+    param: &'a Param,
     origin: Origin,
     /// The entry of jail(8)'s table the statement's name denotes, looked up
     /// once per statement.
     known: Option<&'static Known>,
 }
 
+impl<'a> Statement<'a> {
+    fn name(&self) -> &'a str {
+        &self.param.name.text
+    }
+
+    fn flags(&self) -> Flags {
+        Flags {
+            var: self.param.is_variable,
+            append: self.param.op == Op::Append,
+            ..Flags::default()
+        }
+    }
+
+    /// Its values, to be substituted in one jail.
+    fn values(&self) -> impl Iterator<Item = CfString<'a>> {
+        let source = self.origin.source;
+        self.param.values.iter().map(move |v| cf_string(v, source))
+    }
+}
+
 /// A parameter of the jail being resolved.
 #[derive(Debug, Clone)]
 struct CfParam<'a> {
     name: &'a str,
-    values: Values<'a>,
+    /// Mostly one value: kept inline, as each jail makes its own.
+    values: SmallVec<[CfString<'a>; 1]>,
     flags: Flags,
     generation: u32,
     origin: Option<Origin>,
-}
-
-/// A parameter's values: a jail's copy of a statement borrows them until it
-/// changes them. (`Cow<[CfString]>`, but covariant.)
-#[derive(Debug, Clone)]
-enum Values<'a> {
-    Borrowed(&'a [CfString<'a>]),
-    Owned(Vec<CfString<'a>>),
-}
-
-impl<'a> Values<'a> {
-    const NONE: Values<'static> = Values::Borrowed(&[]);
-
-    fn to_mut(&mut self) -> &mut Vec<CfString<'a>> {
-        if let Values::Borrowed(values) = *self {
-            *self = Values::Owned(values.to_vec());
-        }
-        match self {
-            Values::Owned(values) => values,
-            Values::Borrowed(_) => unreachable!("just made owned"),
-        }
-    }
-
-    fn into_strings(self) -> Vec<String> {
-        match self {
-            Values::Borrowed(values) => values.iter().map(|s| s.text.to_string()).collect(),
-            Values::Owned(values) => values.into_iter().map(|s| s.text.into_owned()).collect(),
-        }
-    }
-}
-
-impl<'a> std::ops::Deref for Values<'a> {
-    type Target = [CfString<'a>];
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Values::Borrowed(values) => values,
-            Values::Owned(values) => values,
-        }
-    }
 }
 
 struct CfJail<'a> {
@@ -251,9 +252,6 @@ struct CfJail<'a> {
 struct Gather<'a> {
     loaded: &'a Loaded,
     jails: Vec<CfJail<'a>>,
-    /// The values of every statement, one after another (one vector for the
-    /// whole configuration rather than one per statement).
-    strings: Vec<CfString<'a>>,
     global: Option<usize>,
 }
 
@@ -272,17 +270,8 @@ impl<'a> Gather<'a> {
                             self.jails.len() - 1
                         }),
                     };
-                    let first = self.strings.len();
-                    self.strings
-                        .extend(p.values.iter().map(|v| cf_string(v, source)));
                     let statement = Statement {
-                        name: &p.name.text,
-                        values: first..self.strings.len(),
-                        flags: Flags {
-                            var: p.is_variable,
-                            append: p.op == Op::Append,
-                            ..Flags::default()
-                        },
+                        param: p,
                         origin: Origin {
                             source,
                             span: item.span,
@@ -353,7 +342,6 @@ struct Merge<'a> {
     errors: Vec<ResolveError>,
     /// jail(8)'s `intparams[KP_NAME]` is set.
     has_name: bool,
-    strings: &'a [CfString<'a>],
 }
 
 impl<'a> Merge<'a> {
@@ -362,10 +350,13 @@ impl<'a> Merge<'a> {
     }
 
     /// The implicit `name` or `jid` parameter (`add_param(j, NULL, KP_…)`).
-    fn add_implicit(&mut self, key: &'static str, value: &'a [CfString<'a>; 1]) {
+    fn add_implicit(&mut self, key: &'static str, name: &'a str) {
         self.params.push(CfParam {
             name: key,
-            values: Values::Borrowed(value),
+            values: smallvec![CfString {
+                text: Cow::Borrowed(name),
+                vars: Vec::new(),
+            }],
             flags: Flags {
                 append: true,
                 immutable: true,
@@ -378,64 +369,50 @@ impl<'a> Merge<'a> {
     }
 
     fn add(&mut self, p: &'a Statement<'a>) {
-        let values = &self.strings[p.values.clone()];
+        let (name, flags) = (p.name(), p.flags());
         let origin = Some(p.origin);
-        if let Some(d) = self.params.iter_mut().find(|d| equalopts(d.name, p.name)) {
-            if d.flags.var != p.flags.var {
-                let message = format!(
-                    "variable \"${}\" cannot have the same name as a parameter.",
-                    p.name
-                );
+        if let Some(d) = self.params.iter_mut().find(|d| equalopts(d.name, name)) {
+            if d.flags.var != flags.var {
+                let message =
+                    format!("variable \"${name}\" cannot have the same name as a parameter.");
                 return self.fail(message, origin);
             }
             if d.flags.immutable {
                 let message = format!("cannot redefine parameter \"{}\".", d.name);
                 return self.fail(message, origin);
             }
-            d.name = p.name;
-            if !p.flags.append || values.is_empty() {
-                d.values = Values::NONE;
+            d.name = name;
+            if !flags.append || p.param.values.is_empty() {
+                d.values.clear();
             }
-            if d.values.is_empty() {
-                d.values = Values::Borrowed(values);
-            } else {
-                d.values.to_mut().extend(values.iter().cloned());
-            }
-            d.flags.var |= p.flags.var;
-            d.flags.append |= p.flags.append;
+            d.values.extend(p.values());
+            d.flags.var |= flags.var;
+            d.flags.append |= flags.append;
             d.origin = origin;
             return;
         }
-        let mut flags = p.flags;
+        let mut flags = flags;
+        let mut error = None;
         if let Some(known) = p.known {
-            if p.flags.var {
-                let message = format!(
-                    "variable \"${}\" cannot have the same name as a parameter.",
-                    p.name
-                );
-                self.push(p.name, values, flags, origin);
-                return self.fail(message, origin);
+            if flags.var {
+                error = Some(format!(
+                    "variable \"${name}\" cannot have the same name as a parameter."
+                ));
+            } else {
+                flags.immutable |= known.immutable;
+                self.has_name |= known.name == "name";
             }
-            flags.immutable |= known.immutable;
-            self.has_name |= known.name == "name";
         }
-        self.push(p.name, values, flags, origin);
-    }
-
-    fn push(
-        &mut self,
-        name: &'a str,
-        values: &'a [CfString<'a>],
-        flags: Flags,
-        origin: Option<Origin>,
-    ) {
         self.params.push(CfParam {
             name,
-            values: Values::Borrowed(values),
+            values: p.values().collect(),
             flags,
             generation: 0,
             origin,
         });
+        if let Some(message) = error {
+            self.fail(message, origin);
+        }
     }
 }
 
@@ -448,25 +425,20 @@ fn is_jid(name: &str) -> bool {
         && digits.bytes().any(|b| b != b'0')
 }
 
-fn resolve_jail<'a>(
-    seq: usize,
-    jail: &'a CfJail<'a>,
-    name: &'a [CfString<'a>; 1],
-    wild: &[(usize, &'a CfJail<'a>)],
-    strings: &'a [CfString<'a>],
-) -> Resolution<'a> {
+fn resolve_jail<'a>(seq: usize, gathered: &'a Gathered<'a>) -> Resolution<'a> {
+    let jail = &gathered.jails[seq];
+    let wild = gathered.wild.iter().map(|&w| (w, &gathered.jails[w]));
     // Room for every statement that can apply, and the implicit `name`/`jid`.
-    let statements: usize = wild.iter().map(|(_, w)| w.statements.len()).sum();
+    let statements: usize = wild.clone().map(|(_, w)| w.statements.len()).sum();
     let mut m = Merge {
         params: Vec::with_capacity(2 + jail.statements.len() + statements),
         errors: Vec::new(),
         has_name: false,
-        strings,
     };
-    m.add_implicit(if is_jid(&jail.name) { "jid" } else { "name" }, name);
+    m.add_implicit(if is_jid(&jail.name) { "jid" } else { "name" }, &jail.name);
     let mut did_self = false;
     for (wseq, w) in wild {
-        if seq < *wseq && !did_self {
+        if seq < wseq && !did_self {
             jail.statements.iter().for_each(|p| m.add(p));
             did_self = true;
         }
@@ -478,7 +450,7 @@ fn resolve_jail<'a>(
         jail.statements.iter().for_each(|p| m.add(p));
     }
     if !m.has_name {
-        m.add_implicit("name", name);
+        m.add_implicit("name", &jail.name);
     }
     substitute(&mut m);
     m.params.retain(|p| !p.flags.var);
@@ -563,7 +535,7 @@ fn substitute(m: &mut Merge<'_>) {
                             for q in params.iter_mut().filter(|q| q.generation == generation) {
                                 q.flags.bad = true;
                             }
-                            params[p].values.to_mut()[s].vars.remove(0);
+                            params[p].values[s].vars.remove(0);
                         }
                         Lookup::Value(q) => {
                             let first = params[q].values[0].text.clone();
@@ -574,7 +546,7 @@ fn substitute(m: &mut Merge<'_>) {
                                     vars: Vec::new(),
                                 })
                                 .collect();
-                            let target = &mut params[p].values.to_mut()[s];
+                            let target = &mut params[p].values[s];
                             if target.text.is_empty() {
                                 // The whole value so far: share the text.
                                 target.text = first.clone();
@@ -594,7 +566,7 @@ fn substitute(m: &mut Merge<'_>) {
                             }
                             let n = extra.len();
                             if n > 0 {
-                                params[p].values.to_mut().splice(s + 1..s + 1, extra);
+                                params[p].values.insert_many(s + 1, extra);
                             }
                             s += n;
                         }
