@@ -276,32 +276,27 @@ impl ValueText {
 
     /// The value, or `None` (and an error) where its text is not UTF-8.
     pub(crate) fn finish(self, builder: &mut Builder<'_>) -> Option<Value> {
-        let ValueText {
-            start,
-            end,
-            text,
-            mut pieces,
-        } = self;
-        let span = Span::new(start, end);
-        if !text.is_empty() {
-            pieces.push(Piece::Text(builder.utf8(text, span)?));
-        }
+        let span = Span::new(self.start, self.end);
+        let pieces = self.into_pieces(builder)?;
         Some(Value { pieces, span })
     }
 
-    /// The text and the last variable read, for a name: a name is one piece,
-    /// either text or a single variable.
+    /// A name's text: a name is one piece, either text or a single variable.
     pub(crate) fn into_name(self, builder: &mut Builder<'_>) -> Option<String> {
-        let ValueText {
-            start,
-            end,
-            text,
-            mut pieces,
-        } = self;
-        match pieces.pop() {
-            Some(Piece::Var { name, .. }) => Some(name),
-            _ => builder.utf8(text, Span::new(start, end)),
+        match self.into_pieces(builder)?.pop() {
+            Some(Piece::Text(name) | Piece::Var { name, .. }) => Some(name),
+            None => Some(String::new()),
         }
+    }
+
+    /// The pieces, the text not yet flushed last.
+    fn into_pieces(mut self, builder: &mut Builder<'_>) -> Option<Vec<Piece>> {
+        if !self.text.is_empty() {
+            let span = Span::new(self.start, self.end);
+            self.pieces
+                .push(Piece::Text(builder.utf8(self.text, span)?));
+        }
+        Some(self.pieces)
     }
 }
 

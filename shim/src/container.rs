@@ -167,14 +167,16 @@ impl Container {
         attached
     }
 
+    /// A request this container's state refuses: `what` it is or does.
+    fn refused(&self, what: impl std::fmt::Display) -> Error {
+        Error::FailedPrecondition(format!("container {} {what}", self.id))
+    }
+
     /// `runtime start`: the init process runs. Announces it.
     pub async fn start(&self) -> Result<u32> {
         let _lifecycle = self.init.lifecycle.lock().await;
         if self.init.status() != Status::Created {
-            return Err(Error::FailedPrecondition(format!(
-                "container {} has already been started, or has exited",
-                self.id
-            )));
+            return Err(self.refused("has already been started, or has exited"));
         }
         let Context {
             runtime,
@@ -203,10 +205,7 @@ impl Container {
             )));
         }
         if matches!(self.init.status(), Status::Stopped(_)) {
-            return Err(Error::FailedPrecondition(format!(
-                "container {} is not running",
-                self.id
-            )));
+            return Err(self.refused("is not running"));
         }
         {
             let mut execs = self.execs();
@@ -362,10 +361,7 @@ impl Container {
             .map(|(id, _)| id.clone())
             .collect();
         if !running.is_empty() {
-            return Err(Error::FailedPrecondition(format!(
-                "container {} still runs exec'd processes {running:?}",
-                self.id
-            )));
+            return Err(self.refused(format_args!("still runs exec'd processes {running:?}")));
         }
         let Context {
             runtime,

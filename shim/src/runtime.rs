@@ -140,6 +140,16 @@ pub struct Streams {
     pub stderr: Stdio,
 }
 
+impl Streams {
+    /// Gives `command` these streams.
+    pub fn attach(self, command: &mut std::process::Command) -> &mut std::process::Command {
+        command
+            .stdin(self.stdin)
+            .stdout(self.stdout)
+            .stderr(self.stderr)
+    }
+}
+
 /// A file that takes a runtime command's output, to quote it in errors.
 pub struct OutputCapture {
     file: File,
@@ -278,10 +288,7 @@ async fn spawn_and_wait(
     command: &mut std::process::Command,
     streams: Streams,
 ) -> Result<i32> {
-    command
-        .stdin(streams.stdin)
-        .stdout(streams.stdout)
-        .stderr(streams.stderr);
+    streams.attach(command);
     let exit = reaper
         .spawn(command)
         .context(|| format!("run {}", command.get_program().to_string_lossy()))?;
@@ -440,11 +447,8 @@ mod tests {
     fn output_capture_reads_back_both_streams() {
         let capture = OutputCapture::new().unwrap();
         let streams = capture.streams().unwrap();
-        let status = std::process::Command::new("sh")
-            .args(["-c", "echo out; echo err >&2"])
-            .stdin(streams.stdin)
-            .stdout(streams.stdout)
-            .stderr(streams.stderr)
+        let status = streams
+            .attach(std::process::Command::new("sh").args(["-c", "echo out; echo err >&2"]))
             .status()
             .unwrap();
         assert!(status.success());

@@ -319,11 +319,8 @@ mod tests {
         let mut io = PreparedIo::new(&stdio).unwrap();
         assert_eq!(io.console_socket(), None);
         let streams = io.streams().unwrap();
-        let status = Command::new("sh")
-            .args(["-c", "echo warning; echo failure >&2"])
-            .stdin(streams.stdin)
-            .stdout(streams.stdout)
-            .stderr(streams.stderr)
+        let status = streams
+            .attach(Command::new("sh").args(["-c", "echo warning; echo failure >&2"]))
             .status()
             .unwrap();
         assert!(status.success());
@@ -349,11 +346,8 @@ mod tests {
         let mut io = PreparedIo::new(&stdio).unwrap();
         assert!(io.console_socket().unwrap().ends_with("console.sock"));
         let streams = io.streams().unwrap();
-        Command::new("sh")
-            .args(["-c", "echo no console >&2"])
-            .stdin(streams.stdin)
-            .stdout(streams.stdout)
-            .stderr(streams.stderr)
+        streams
+            .attach(Command::new("sh").args(["-c", "echo no console >&2"]))
             .status()
             .unwrap();
         assert_eq!(io.runtime_output(), "no console");

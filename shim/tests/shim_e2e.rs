@@ -78,14 +78,7 @@ fn kill(runtime: OciRuntime) {
         ],
     );
     running.expect("ready");
-    let (code, _, stderr) = parts(
-        &containerd
-            .ctr()
-            .args(["task", "kill", &id])
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(code, 0, "{stderr}");
+    containerd.ctr_ok(&["task", "kill", &id]);
     let (code, _, stderr) = running.finish();
     assert_eq!(code, 7, "{stderr}");
 
@@ -103,13 +96,7 @@ fn kill(runtime: OciRuntime) {
         ],
     );
     running.expect("ready");
-    let kill_all = containerd
-        .ctr()
-        .args(["task", "kill", "--all", &id])
-        .output()
-        .unwrap();
-    let (code, _, stderr) = parts(&kill_all);
-    assert_eq!(code, 0, "{stderr}");
+    containerd.ctr_ok(&["task", "kill", "--all", &id]);
     running.expect("trapped");
     let (code, _, stderr) = running.finish();
     assert_eq!(code, 7, "{stderr}");
@@ -139,9 +126,7 @@ fn exec(runtime: OciRuntime) {
     let (code, rest, stderr) = session.finish();
     assert_eq!(code, 6, "{rest}{stderr}");
 
-    let (code, stdout, stderr) =
-        parts(&containerd.ctr().args(["task", "ps", &id]).output().unwrap());
-    assert_eq!(code, 0, "{stderr}");
+    let (stdout, _) = containerd.ctr_ok(&["task", "ps", &id]);
     let (_, init) = containerd.task(&id).expect("the task runs");
     let pids: Vec<&str> = stdout
         .lines()
@@ -150,12 +135,7 @@ fn exec(runtime: OciRuntime) {
         .collect();
     assert_eq!(pids, [init.to_string()], "only the init process: {stdout}");
 
-    let kill = containerd
-        .ctr()
-        .args(["task", "kill", "-s", "KILL", &id])
-        .output()
-        .unwrap();
-    assert!(kill.status.success(), "{}", parts(&kill).2);
+    containerd.ctr_ok(&["task", "kill", "-s", "KILL", &id]);
     let (code, _, stderr) = running.finish();
     assert_eq!(code, 128 + 9, "{stderr}");
     containerd.assert_clean();
@@ -199,12 +179,7 @@ fn runtime_config_path(runtime: OciRuntime) {
     assert_eq!(interfaces(&links.lines_until("end")), expected);
     let (code, _, stderr) = links.finish();
     assert_eq!(code, 0, "{stderr}");
-    let kill = containerd
-        .ctr()
-        .args(["task", "kill", "-s", "KILL", &id])
-        .output()
-        .unwrap();
-    assert!(kill.status.success(), "{}", parts(&kill).2);
+    containerd.ctr_ok(&["task", "kill", "-s", "KILL", &id]);
     let (code, _, stderr) = running.finish();
     assert_eq!(code, 128 + 9, "{stderr}");
 
@@ -255,13 +230,7 @@ fn detached_lifecycle(runtime: OciRuntime) {
         return;
     };
     let id = containerd.id("detached");
-    let detached = containerd
-        .ctr()
-        .args(["run", "--detach", "--runtime", harness::RUNTIME])
-        .args([harness::IMAGE, &id, "sleep", "60"])
-        .output()
-        .unwrap();
-    assert!(detached.status.success(), "{}", parts(&detached).2);
+    containerd.run_detached(&id, &["sleep", "60"]);
     let (status, pid) = containerd.task(&id).expect("the task exists");
     assert_eq!(status, "RUNNING");
     let state = containerd.runtime_state(&id).unwrap();
@@ -271,34 +240,17 @@ fn detached_lifecycle(runtime: OciRuntime) {
         "{state}"
     );
 
-    let kill = containerd
-        .ctr()
-        .args(["task", "kill", "-s", "KILL", &id])
-        .output()
-        .unwrap();
-    assert!(kill.status.success(), "{}", parts(&kill).2);
+    containerd.ctr_ok(&["task", "kill", "-s", "KILL", &id]);
     containerd.wait_for_task(&id, Some("STOPPED"));
     let state = containerd.runtime_state(&id).unwrap();
     assert_eq!(state["status"].as_str(), Some("stopped"), "{state}");
 
-    let (code, _, stderr) = parts(
-        &containerd
-            .ctr()
-            .args(["task", "delete", &id])
-            .output()
-            .unwrap(),
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let (_, stderr) = containerd.ctr_ok(&["task", "delete", &id]);
     assert!(stderr.contains("exit code 137"), "{stderr}");
     assert_eq!(containerd.task(&id), None);
     let forgotten = containerd.runtime_state(&id);
     assert!(forgotten.is_err(), "{forgotten:?}");
-    let removed = containerd
-        .ctr()
-        .args(["container", "rm", &id])
-        .output()
-        .unwrap();
-    assert!(removed.status.success(), "{}", parts(&removed).2);
+    containerd.ctr_ok(&["container", "rm", &id]);
     containerd.assert_clean();
 }
 
@@ -309,20 +261,7 @@ fn shim_killed(runtime: OciRuntime) {
         return;
     };
     let id = containerd.id("orphan");
-    let detached = containerd
-        .ctr()
-        .args([
-            "run",
-            "--detach",
-            "--runtime",
-            harness::RUNTIME,
-            harness::IMAGE,
-            &id,
-        ])
-        .args(["sleep", "60"])
-        .output()
-        .unwrap();
-    assert!(detached.status.success(), "{}", parts(&detached).2);
+    containerd.run_detached(&id, &["sleep", "60"]);
     let shim = containerd
         .shim_pid(&id)
         .expect("the shim of a running container");
@@ -332,12 +271,7 @@ fn shim_killed(runtime: OciRuntime) {
     )
     .expect("kill the shim");
     containerd.wait_for_task(&id, None);
-    let removed = containerd
-        .ctr()
-        .args(["container", "rm", &id])
-        .output()
-        .unwrap();
-    assert!(removed.status.success(), "{}", parts(&removed).2);
+    containerd.ctr_ok(&["container", "rm", &id]);
     containerd.assert_clean();
 }
 

@@ -12,18 +12,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-/// True when `available`; otherwise skips (false) or, under `CI=true`, fails
-/// with `what` as the reason.
-pub fn prerequisite(available: bool, what: &str) -> bool {
-    if available {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("prerequisite missing under CI=true: {what}");
-    }
-    eprintln!("SKIPPED: {what}");
-    false
-}
+mod prerequisite;
+pub use prerequisite::prerequisite;
 
 /// `../shared/corpus/jailconf` beside the workspace, if it is there.
 pub fn jailconf_corpus() -> Option<PathBuf> {

@@ -20,18 +20,9 @@ pub const SHIM: &str = env!("CARGO_BIN_EXE_containerd-shim-runj-v1");
 /// Every `ctr` call is cut short after this long.
 const CTR_TIMEOUT: &str = "60";
 
-/// True when `available`; otherwise skips (false) or, under `CI=true`,
-/// fails with `what` as the reason.
-pub fn prerequisite(available: bool, what: &str) -> bool {
-    if available {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("prerequisite missing under CI=true: {what}");
-    }
-    eprintln!("SKIPPED: {what}");
-    false
-}
+#[path = "../../../tests/common/prerequisite.rs"]
+mod prerequisite;
+pub use prerequisite::prerequisite;
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/containerd-e2e-setup")
@@ -192,6 +183,20 @@ impl Containerd {
             .args(["--namespace", &self.namespace])
             .stdin(Stdio::null());
         command
+    }
+
+    /// `ctr run --detach` with the shim, which must succeed.
+    pub fn run_detached(&self, id: &str, args: &[&str]) {
+        let run = ["run", "--detach", "--runtime", RUNTIME, IMAGE, id];
+        self.ctr_ok(&[&run[..], args].concat());
+    }
+
+    /// `ctr ARGS`, which must succeed: its standard output and error.
+    pub fn ctr_ok(&self, args: &[&str]) -> (String, String) {
+        let output = self.ctr().args(args).output().expect("run ctr");
+        let (code, stdout, stderr) = parts(&output);
+        assert_eq!(code, 0, "ctr {args:?}: {stderr}");
+        (stdout, stderr)
     }
 
     /// The same `ctr` command line, for the shell of a terminal session

@@ -167,12 +167,7 @@ mod tests {
         let mut t = Tracked::default();
         let mut report = Report::new(false);
         apply(&annotations, &mut t, &mut report);
-        let shown = report
-            .diagnostics
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let shown = report.diagnostics.messages();
         (t, shown)
     }
 

@@ -112,12 +112,7 @@ mod tests {
     use super::*;
 
     fn shown(report: &Report) -> Vec<String> {
-        report
-            .diagnostics
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+        report.diagnostics.messages()
     }
 
     #[test]

@@ -141,12 +141,7 @@ mod tests {
             &mut report,
         );
         assert!(rules.is_empty());
-        let shown: Vec<String> = report
-            .diagnostics
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let shown: Vec<String> = report.diagnostics.messages();
         assert_eq!(
             shown,
             [

@@ -77,15 +77,7 @@ mod tests {
         let h: OciHooks = serde_json::from_value(hooks).unwrap();
         let mut report = Report::new(false);
         let out = translate(&h, &mut report);
-        (
-            out,
-            report
-                .diagnostics
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        (out, report.diagnostics.messages())
     }
 
     #[test]

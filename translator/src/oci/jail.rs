@@ -252,12 +252,7 @@ mod tests {
             ..Jail::default()
         };
         let (t, report) = applied(&jail);
-        let shown: Vec<String> = report
-            .diagnostics
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let shown: Vec<String> = report.diagnostics.messages();
         assert_eq!(
             shown,
             [

@@ -99,12 +99,7 @@ mod tests {
         let mut report = Report::new(false);
         let v = serde_json::json!({ "items": [{ "name": "a" }, { "name": "b", "colour": 1 }], "extra": true });
         assert!(typed::<Doc>(&v, "top", &mut report).is_some());
-        let shown: Vec<String> = report
-            .diagnostics
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let shown: Vec<String> = report.diagnostics.messages();
         assert_eq!(
             shown,
             [

@@ -316,7 +316,7 @@ mod tests {
             std::fs::write(bundle.join(EXT_FILE_NAME), ext.to_string()).unwrap();
         }
         let out = compile(&bundle, options);
-        let shown = out.diagnostics.0.iter().map(ToString::to_string).collect();
+        let shown = out.diagnostics.messages();
         (out.plan, shown)
     }
 

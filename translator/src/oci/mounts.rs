@@ -290,16 +290,7 @@ mod tests {
         let mounts: Vec<OciMount> = serde_json::from_value(mounts).unwrap();
         let mut report = Report::new(allow);
         let (m, r) = translate(&mounts, Path::new("/bundle"), &mut report);
-        (
-            m,
-            r,
-            report
-                .diagnostics
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        (m, r, report.diagnostics.messages())
     }
 
     fn mount(fstype: &str, source: &str, destination: &str, options: &[&str]) -> Mount {

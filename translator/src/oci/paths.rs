@@ -141,12 +141,7 @@ mod tests {
         assert!(!report.diagnostics.has_errors());
         assert_eq!(inside_root("/../etc", "d", &mut report), None);
         assert_eq!(inside_root("", "d", &mut report), None);
-        let shown: Vec<String> = report
-            .diagnostics
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let shown: Vec<String> = report.diagnostics.messages();
         assert_eq!(
             shown,
             [

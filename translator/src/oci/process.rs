@@ -165,15 +165,7 @@ mod tests {
         let r: Vec<OciRlimit> = serde_json::from_value(rlimits).unwrap();
         let mut report = Report::new(false);
         let out = translate(&p, &r, &mut report);
-        (
-            out,
-            report
-                .diagnostics
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        (out, report.diagnostics.messages())
     }
 
     #[test]

@@ -97,15 +97,7 @@ mod tests {
     fn taken(mut doc: Json, allow: bool) -> (Json, Vec<String>) {
         let mut report = Report::new(allow);
         take(&mut doc, &mut report);
-        (
-            doc,
-            report
-                .diagnostics
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-        )
+        (doc, report.diagnostics.messages())
     }
 
     #[test]
