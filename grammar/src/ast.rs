@@ -3,8 +3,20 @@
 //! Every node carries the byte [`Span`] it was read from in its own source
 //! file. Comments are kept as items so that the canonical printer can put them
 //! back; layout beyond "a blank line stood here" is not kept.
+//!
+//! Names and texts are [`Text`]s, which keep up to 24 bytes in place, and a
+//! statement's values and a value's pieces are kept in place when there is
+//! one: most statements of a jail.conf take no allocation at all.
 
+pub use compact_str::CompactString as Text;
 use serde::Serialize;
+use smallvec::SmallVec;
+
+/// A statement's values: mostly one, kept in place.
+pub type Values = SmallVec<[Value; 1]>;
+
+/// A value's pieces: mostly one, kept in place.
+pub type Pieces = SmallVec<[Piece; 1]>;
 
 /// A byte range in one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -56,7 +68,7 @@ pub struct Param {
     /// `$name = ...` defines a variable rather than a parameter.
     pub is_variable: bool,
     pub op: Op,
-    pub values: Vec<Value>,
+    pub values: Values,
 }
 
 /// How a statement assigns its values.
@@ -75,23 +87,23 @@ pub enum Op {
 /// A decoded name (escapes and quotes removed) and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Name {
-    pub text: String,
+    pub text: Text,
     pub span: Span,
 }
 
 /// One value: literal text and variable references, concatenated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Value {
-    pub pieces: Vec<Piece>,
+    pub pieces: Pieces,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Piece {
     /// Decoded literal text.
-    Text(String),
+    Text(Text),
     /// A `$name` or `${name}` reference.
-    Var { name: String, span: Span },
+    Var { name: Text, span: Span },
 }
 
 /// `.include "pattern", ...;`
@@ -113,9 +125,9 @@ pub struct Comment {
 
 impl Value {
     /// A value of literal text only.
-    pub fn text(text: impl Into<String>) -> Self {
+    pub fn text(text: impl Into<Text>) -> Self {
         Value {
-            pieces: vec![Piece::Text(text.into())],
+            pieces: smallvec::smallvec![Piece::Text(text.into())],
             span: Span::default(),
         }
     }

@@ -5,8 +5,11 @@
 //! ([`crate::scanner`]), so that the tree does not depend on which read the
 //! text.
 
+use smallvec::SmallVec;
+
 use crate::ast::{
-    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
+    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Pieces, Span, Text,
+    Value,
 };
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::unescape::unescape;
@@ -202,8 +205,8 @@ impl<'s> Builder<'s> {
 
     /// The decoded text of a name or value piece, or an error where it is
     /// not UTF-8.
-    pub(crate) fn utf8(&mut self, bytes: Vec<u8>, span: Span) -> Option<String> {
-        match String::from_utf8(bytes) {
+    pub(crate) fn utf8(&mut self, bytes: &[u8], span: Span) -> Option<Text> {
+        match Text::from_utf8(bytes) {
             Ok(s) => Some(s),
             Err(_) => {
                 self.error(SyntaxErrorKind::InvalidUtf8, span);
@@ -218,21 +221,19 @@ impl<'s> Builder<'s> {
 pub(crate) struct ValueText {
     start: usize,
     end: usize,
-    text: Vec<u8>,
-    pieces: Vec<Piece>,
+    /// Most values are short: their text is kept in place.
+    text: SmallVec<[u8; 32]>,
+    pieces: Pieces,
 }
 
 impl ValueText {
-    /// A value whose first piece starts at `start` and is `first_piece_len`
-    /// bytes long.
-    pub(crate) fn new(start: usize, first_piece_len: usize) -> Self {
+    /// A value whose first piece starts at `start`.
+    pub(crate) fn new(start: usize) -> Self {
         ValueText {
             start,
             end: start,
-            // Decoding never lengthens a piece, and a value is mostly one
-            // piece: room for it, and one piece in the list.
-            text: Vec::with_capacity(first_piece_len),
-            pieces: Vec::with_capacity(1),
+            text: SmallVec::new(),
+            pieces: Pieces::new(),
         }
     }
 
@@ -264,12 +265,12 @@ impl ValueText {
     }
 
     /// A `$name` or `${name}` reference (`name` decoded) at `span`.
-    pub(crate) fn push_var(&mut self, builder: &mut Builder<'_>, name: String, span: Span) {
+    pub(crate) fn push_var(&mut self, builder: &mut Builder<'_>, name: Text, span: Span) {
         if !self.text.is_empty() {
-            let bytes = std::mem::take(&mut self.text);
-            if let Some(t) = builder.utf8(bytes, span) {
+            if let Some(t) = builder.utf8(&self.text, span) {
                 self.pieces.push(Piece::Text(t));
             }
+            self.text.clear();
         }
         self.pieces.push(Piece::Var { name, span });
     }
@@ -282,32 +283,32 @@ impl ValueText {
     }
 
     /// A name's text: a name is one piece, either text or a single variable.
-    pub(crate) fn into_name(self, builder: &mut Builder<'_>) -> Option<String> {
+    pub(crate) fn into_name(self, builder: &mut Builder<'_>) -> Option<Text> {
         match self.into_pieces(builder)?.pop() {
             Some(Piece::Text(name) | Piece::Var { name, .. }) => Some(name),
-            None => Some(String::new()),
+            None => Some(Text::default()),
         }
     }
 
     /// The pieces, the text not yet flushed last.
-    fn into_pieces(mut self, builder: &mut Builder<'_>) -> Option<Vec<Piece>> {
+    fn into_pieces(mut self, builder: &mut Builder<'_>) -> Option<Pieces> {
         if !self.text.is_empty() {
             let span = Span::new(self.start, self.end);
             self.pieces
-                .push(Piece::Text(builder.utf8(self.text, span)?));
+                .push(Piece::Text(builder.utf8(&self.text, span)?));
         }
         Some(self.pieces)
     }
 }
 
 /// The decoded name of a `$name` or `${name}` reference.
-pub(crate) fn var_name(reference: &str) -> String {
+pub(crate) fn var_name(reference: &str) -> Text {
     match reference.strip_prefix("${") {
         Some(braced) => {
             let raw = &braced[..braced.len() - 1];
-            String::from_utf8_lossy(&unescape(raw)).into_owned()
+            Text::from_utf8_lossy(&unescape(raw))
         }
-        None => reference[1..].to_string(),
+        None => Text::from(&reference[1..]),
     }
 }
 

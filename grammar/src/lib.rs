@@ -21,7 +21,8 @@ mod scanner;
 mod unescape;
 
 pub use ast::{
-    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
+    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Pieces, Span, Text,
+    Value, Values,
 };
 pub use builder::MAX_NESTING;
 pub use error::{ParseError, SyntaxError, SyntaxErrorKind};

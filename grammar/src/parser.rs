@@ -5,7 +5,7 @@
 use pest::Parser as _;
 use pest::iterators::Pair;
 
-use crate::ast::{Config, Name, Op, Param, Span};
+use crate::ast::{Config, Name, Op, Param, Span, Text, Values};
 use crate::builder::{Builder, ValueText, line_after, var_name};
 use crate::error::{ParseError, SyntaxError, SyntaxErrorKind};
 use crate::scanner;
@@ -157,7 +157,7 @@ impl<'s> Walker<'s, '_> {
         let span = self.span(&pair);
         let children = pair.into_inner();
         // At most one value per child but the head.
-        let mut values = Vec::with_capacity(children.len() - 1);
+        let mut values = Values::new();
         let mut children = children.peekable();
         let head = children.next().expect("a statement has a head");
         // The operator is the first character after the head, past blanks
@@ -209,7 +209,7 @@ impl<'s> Walker<'s, '_> {
                     if let Some(done) = value.take() {
                         values.extend(done.finish(self.builder));
                     }
-                    value.insert(ValueText::new(child_span.start, child.as_str().len()))
+                    value.insert(ValueText::new(child_span.start))
                 }
             };
             current.extend_to(child_span.end);
@@ -236,7 +236,7 @@ impl<'s> Walker<'s, '_> {
         let is_variable = piece.as_rule() == Rule::var_ref;
         if piece.as_rule() == Rule::word {
             // The common case: plain ASCII, nothing to decode.
-            let text = piece.as_str().to_string();
+            let text = Text::from(piece.as_str());
             return Some((Name { text, span }, false));
         }
         if let Some(var) = first_var(&piece) {
@@ -247,7 +247,7 @@ impl<'s> Walker<'s, '_> {
             );
             return None;
         }
-        let mut text = ValueText::new(span.start, span.end - span.start);
+        let mut text = ValueText::new(span.start);
         self.piece(piece, &mut text);
         let text = text.into_name(self.builder)?;
         Some((Name { text, span }, is_variable))

@@ -15,7 +15,7 @@
 
 use memchr::{memchr, memchr2, memchr3, memmem};
 
-use crate::ast::{Config, Item, Name, Op, Param, Span, Value};
+use crate::ast::{Config, Item, Name, Op, Param, Span, Text, Value, Values};
 use crate::builder::{Builder, ValueText, var_name};
 
 /// Reads `src` to its syntax tree, or `None` where the text has an error
@@ -198,7 +198,7 @@ impl<'s> Scanner<'s> {
     fn named_statement(&mut self) -> Scan<()> {
         let start = self.pos;
         // Mostly a word, which is its own text.
-        let mut head = ValueText::new(start, 0);
+        let mut head = ValueText::new(start);
         let kind = if self.here().is_some_and(is_word) {
             self.pos = self.word_end(start);
             PieceKind::Word
@@ -218,7 +218,7 @@ impl<'s> Scanner<'s> {
         self.trivia()?;
         let is_variable = kind == PieceKind::Var;
         let text = if kind == PieceKind::Word {
-            self.src[start..head_end].to_string()
+            Text::from(&self.src[start..head_end])
         } else {
             head.into_name(&mut self.builder).ok_or(GiveUp)?
         };
@@ -241,7 +241,7 @@ impl<'s> Scanner<'s> {
         let values = match op {
             Op::Bare => {
                 self.pos += 1;
-                Vec::new()
+                Values::new()
             }
             _ => {
                 self.pos += match op {
@@ -264,8 +264,8 @@ impl<'s> Scanner<'s> {
     }
 
     /// `values`: values separated by commas, up to and including the `;`.
-    fn values(&mut self) -> Scan<Vec<Value>> {
-        let mut values = Vec::with_capacity(1);
+    fn values(&mut self) -> Scan<Values> {
+        let mut values = Values::new();
         values.push(self.value()?);
         if self.here() == Some(b';') {
             self.pos += 1;
@@ -287,7 +287,7 @@ impl<'s> Scanner<'s> {
 
     /// One value: a piece and the pieces adjacent to it (`adjacent`).
     fn value(&mut self) -> Scan<Value> {
-        let mut value = ValueText::new(self.pos, 0);
+        let mut value = ValueText::new(self.pos);
         self.piece(&mut value)?.ok_or(GiveUp)?;
         while !matches!(self.here(), None | Some(b';' | b' ' | b'\t' | b'\n' | b','))
             && self.piece(&mut value)?.is_some()

@@ -36,7 +36,7 @@ fn values(src: &str) -> Vec<Value> {
         })
         .collect();
     match params.as_slice() {
-        [p] => p.values.clone(),
+        [p] => p.values.to_vec(),
         other => panic!("{statement:?} is not one parameter: {other:?}"),
     }
 }
@@ -46,7 +46,7 @@ fn literal(src: &str) -> String {
     match values(src).as_slice() {
         [value] => match value.pieces.as_slice() {
             [] => String::new(),
-            [Piece::Text(text)] => text.clone(),
+            [Piece::Text(text)] => text.to_string(),
             pieces => panic!("{src:?} is not literal text: {pieces:?}"),
         },
         other => panic!("{src:?} is not one value: {other:?}"),
@@ -326,7 +326,7 @@ mod quotes {
     #[test]
     fn empty_strings() {
         assert_eq!(values(r#""", ''"#), [text(""), text("")]);
-        assert_eq!(values(r#""""#)[0].pieces, []);
+        assert_eq!(values(r#""""#)[0].pieces.as_slice(), []);
     }
 
     #[test]
@@ -701,7 +701,7 @@ mod positions {
         assert_eq!(p.values[0].span, Span::new(8, 9));
         assert_eq!(p.values[1].span, Span::new(11, 15));
         assert_eq!(
-            p.values[1].pieces,
+            p.values[1].pieces.as_slice(),
             [Piece::Var {
                 name: "b".into(),
                 span: Span::new(12, 14)

@@ -86,7 +86,7 @@ fn comment(text: &str) -> Item {
 
 fn name(text: &str) -> Name {
     Name {
-        text: text.to_string(),
+        text: text.into(),
         span: Span::default(),
     }
 }

@@ -14,7 +14,7 @@ mod support;
 use proptest::prelude::*;
 use runj_grammar::{
     Block, Comment, Config, Include, Item, ItemKind, Loaded, Name, Op, Param, Piece, Source, Span,
-    Value, load_text, parse, print,
+    Value, Values, load_text, parse, print,
 };
 use runj_translator::conf::{resolve, show_line};
 
@@ -47,9 +47,9 @@ fn name() -> impl Strategy<Value = String> {
 
 fn piece() -> impl Strategy<Value = Piece> {
     prop_oneof![
-        3 => hostile().prop_map(Piece::Text),
+        3 => hostile().prop_map(|text| Piece::Text(text.into())),
         1 => name().prop_map(|name| Piece::Var {
-            name,
+            name: name.into(),
             span: Span::default()
         }),
     ]
@@ -67,7 +67,7 @@ fn value() -> impl Strategy<Value = Value> {
             }
         }
         Value {
-            pieces: merged,
+            pieces: merged.into(),
             span: Span::default(),
         }
     })
@@ -84,12 +84,16 @@ fn param() -> impl Strategy<Value = ItemKind> {
         .prop_map(|(text, is_variable, op, values)| {
             ItemKind::Param(Param {
                 name: Name {
-                    text,
+                    text: text.into(),
                     span: Span::default(),
                 },
                 is_variable,
                 op,
-                values: if op == Op::Bare { Vec::new() } else { values },
+                values: if op == Op::Bare {
+                    Values::new()
+                } else {
+                    values.into()
+                },
             })
         })
 }
@@ -148,7 +152,7 @@ fn items() -> impl Strategy<Value = Vec<Item>> {
                 |(text, items)| {
                     ItemKind::Block(Block {
                         name: Name {
-                            text,
+                            text: text.into(),
                             span: Span::default(),
                         },
                         items: consistent(items),

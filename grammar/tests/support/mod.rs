@@ -52,7 +52,7 @@ fn item(kind: ItemKind) -> Item {
 
 fn name(text: &str) -> Name {
     Name {
-        text: text.to_string(),
+        text: text.into(),
         span: Span::default(),
     }
 }
@@ -63,7 +63,7 @@ pub fn param(text: &str, op: Op, values: Vec<Value>) -> Item {
         name: name(text),
         is_variable: false,
         op,
-        values,
+        values: values.into(),
     }))
 }
 
@@ -73,7 +73,7 @@ pub fn var_param(text: &str, op: Op, values: Vec<Value>) -> Item {
         name: name(text),
         is_variable: true,
         op,
-        values,
+        values: values.into(),
     }))
 }
 
@@ -109,20 +109,20 @@ pub fn text(s: &str) -> Value {
 
 pub fn value(pieces: Vec<Piece>) -> Value {
     Value {
-        pieces,
+        pieces: pieces.into(),
         span: Span::default(),
     }
 }
 
 /// A literal piece.
 pub fn t(s: &str) -> Piece {
-    Piece::Text(s.to_string())
+    Piece::Text(s.into())
 }
 
 /// A variable reference piece.
 pub fn v(name: &str) -> Piece {
     Piece::Var {
-        name: name.to_string(),
+        name: name.into(),
         span: Span::default(),
     }
 }

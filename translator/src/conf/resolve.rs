@@ -99,7 +99,7 @@ impl<'a> Resolution<'a> {
         let mut params = Vec::with_capacity(self.params.len());
         params.extend(self.params.into_iter().map(|p| ResolvedParam {
             name: p.name.to_string(),
-            values: p.values.into_iter().map(|s| s.text.into_owned()).collect(),
+            values: p.values.iter().map(|s| s.text.to_string()).collect(),
             origin: p.origin,
         }));
         ResolvedJail {
@@ -130,17 +130,60 @@ pub struct Gathered<'a> {
 }
 
 /// Gathers the statements of a loaded configuration into jails.
+///
+/// A long configuration is gathered in two halves at once, on two threads
+/// when the machine has them: each top-level item goes to the jails of its
+/// own half, and the global jail's statements of the second half join those
+/// of the first.
 pub fn gather(loaded: &Loaded) -> Gathered<'_> {
-    let mut gather = Gather {
-        loaded,
-        jails: Vec::new(),
-        global: None,
+    let items = loaded
+        .sources
+        .first()
+        .map_or(0, |main| main.config.items.len());
+    let halves = items >= PARALLEL_MIN_ITEMS
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    gather_in(loaded, halves)
+}
+
+/// Configurations of this many top-level items and more are gathered in
+/// two halves.
+const PARALLEL_MIN_ITEMS: usize = 4096;
+
+/// Gathers in one go, or in two halves at once.
+fn gather_in(loaded: &Loaded, halves: bool) -> Gathered<'_> {
+    let items = loaded
+        .sources
+        .first()
+        .map_or(&[][..], |main| &main.config.items[..]);
+    let run = |items| {
+        let mut gather = Gather {
+            loaded,
+            jails: Vec::new(),
+            global: None,
+        };
+        gather.items(items, 0, None);
+        gather
     };
-    if let Some(main) = loaded.sources.first() {
-        gather.items(&main.config.items, 0, None);
+    let gather = if halves {
+        let (first, second) = items.split_at(items.len() / 2);
+        let (first, second) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| run(second));
+            (run(first), second.join().expect("gathering does not panic"))
+        });
+        first.followed_by(second)
+    } else {
+        run(items)
+    };
+    let Gather { mut jails, .. } = gather;
+    let (wild, real): (Vec<_>, _) = (0..jails.len()).partition(|&i| is_wildcard(&jails[i].name));
+    for &w in &wild {
+        let jail = &mut jails[w];
+        jail.shared = jail
+            .statements
+            .iter()
+            .map(|p| p.values().collect())
+            .collect();
     }
-    let Gather { jails, .. } = gather;
-    let (wild, real) = (0..jails.len()).partition(|&i| is_wildcard(&jails[i].name));
     Gathered {
         jails,
         text_len: loaded.sources.iter().map(|s| s.text.len()).sum(),
@@ -235,11 +278,42 @@ impl<'a> Statement<'a> {
 #[derive(Debug, Clone)]
 struct CfParam<'a> {
     name: &'a str,
-    /// Mostly one value: kept inline, as each jail makes its own.
-    values: SmallVec<[CfString<'a>; 1]>,
+    values: Values<'a>,
     flags: Flags,
     generation: u32,
     origin: Option<Origin>,
+}
+
+/// A parameter's values: a jail's own statements are converted for it (and
+/// mostly hold one value, kept in place); a wildcard's, converted once, are
+/// shared by every jail it applies to until one changes them.
+#[derive(Debug, Clone)]
+enum Values<'a> {
+    Shared(&'a [CfString<'a>]),
+    Own(SmallVec<[CfString<'a>; 1]>),
+}
+
+impl<'a> Values<'a> {
+    fn to_mut(&mut self) -> &mut SmallVec<[CfString<'a>; 1]> {
+        if let Values::Shared(values) = *self {
+            *self = Values::Own(values.iter().cloned().collect());
+        }
+        match self {
+            Values::Own(values) => values,
+            Values::Shared(_) => unreachable!("just made its own"),
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Values<'a> {
+    type Target = [CfString<'a>];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Values::Shared(values) => values,
+            Values::Own(values) => values,
+        }
+    }
 }
 
 struct CfJail<'a> {
@@ -247,6 +321,8 @@ struct CfJail<'a> {
     /// parent's.
     name: Cow<'a, str>,
     statements: Vec<Statement<'a>>,
+    /// For a wildcard jail, each statement's values, converted once.
+    shared: Vec<Vec<CfString<'a>>>,
 }
 
 struct Gather<'a> {
@@ -256,6 +332,22 @@ struct Gather<'a> {
 }
 
 impl<'a> Gather<'a> {
+    /// The jails gathered from this part of the top level and then from
+    /// `next`, the part that follows it.
+    fn followed_by(mut self, next: Gather<'a>) -> Gather<'a> {
+        for (i, jail) in next.jails.into_iter().enumerate() {
+            if Some(i) == next.global {
+                if let Some(global) = self.global {
+                    self.jails[global].statements.extend(jail.statements);
+                    continue;
+                }
+                self.global = Some(self.jails.len());
+            }
+            self.jails.push(jail);
+        }
+        self
+    }
+
     fn items(&mut self, items: &'a [Item], source: usize, current: Option<usize>) {
         for item in items {
             match &item.kind {
@@ -266,6 +358,7 @@ impl<'a> Gather<'a> {
                             self.jails.push(CfJail {
                                 name: Cow::Borrowed("*"),
                                 statements: Vec::new(),
+                                shared: Vec::new(),
                             });
                             self.jails.len() - 1
                         }),
@@ -295,6 +388,7 @@ impl<'a> Gather<'a> {
                     self.jails.push(CfJail {
                         name,
                         statements: Vec::with_capacity(statements),
+                        shared: Vec::new(),
                     });
                     let id = self.jails.len() - 1;
                     self.items(&b.items, source, Some(id));
@@ -353,10 +447,10 @@ impl<'a> Merge<'a> {
     fn add_implicit(&mut self, key: &'static str, name: &'a str) {
         self.params.push(CfParam {
             name: key,
-            values: smallvec![CfString {
+            values: Values::Own(smallvec![CfString {
                 text: Cow::Borrowed(name),
                 vars: Vec::new(),
-            }],
+            }]),
             flags: Flags {
                 append: true,
                 immutable: true,
@@ -368,7 +462,9 @@ impl<'a> Merge<'a> {
         self.has_name |= key == "name";
     }
 
-    fn add(&mut self, p: &'a Statement<'a>) {
+    /// Adds statement `p`, with its values converted once (`shared`) when
+    /// it is a wildcard's.
+    fn add(&mut self, p: &'a Statement<'a>, shared: Option<&'a [CfString<'a>]>) {
         let (name, flags) = (p.name(), p.flags());
         let origin = Some(p.origin);
         if let Some(d) = self.params.iter_mut().find(|d| equalopts(d.name, name)) {
@@ -383,9 +479,13 @@ impl<'a> Merge<'a> {
             }
             d.name = name;
             if !flags.append || p.param.values.is_empty() {
-                d.values.clear();
+                d.values = Values::Shared(&[]);
             }
-            d.values.extend(p.values());
+            match shared {
+                Some(values) if d.values.is_empty() => d.values = Values::Shared(values),
+                Some(values) => d.values.to_mut().extend(values.iter().cloned()),
+                None => d.values.to_mut().extend(p.values()),
+            }
             d.flags.var |= flags.var;
             d.flags.append |= flags.append;
             d.origin = origin;
@@ -405,7 +505,10 @@ impl<'a> Merge<'a> {
         }
         self.params.push(CfParam {
             name,
-            values: p.values().collect(),
+            values: match shared {
+                Some(values) => Values::Shared(values),
+                None => Values::Own(p.values().collect()),
+            },
             flags,
             generation: 0,
             origin,
@@ -439,15 +542,19 @@ fn resolve_jail<'a>(seq: usize, gathered: &'a Gathered<'a>) -> Resolution<'a> {
     let mut did_self = false;
     for (wseq, w) in wild {
         if seq < wseq && !did_self {
-            jail.statements.iter().for_each(|p| m.add(p));
+            jail.statements.iter().for_each(|p| m.add(p, None));
             did_self = true;
         }
         if wildcard_matches(&jail.name, &w.name) {
-            w.statements.iter().for_each(|p| m.add(p));
+            let shared = w.shared.iter().map(|values| &values[..]);
+            w.statements
+                .iter()
+                .zip(shared)
+                .for_each(|(p, values)| m.add(p, Some(values)));
         }
     }
     if !did_self {
-        jail.statements.iter().for_each(|p| m.add(p));
+        jail.statements.iter().for_each(|p| m.add(p, None));
     }
     if !m.has_name {
         m.add_implicit("name", &jail.name);
@@ -535,7 +642,7 @@ fn substitute(m: &mut Merge<'_>) {
                             for q in params.iter_mut().filter(|q| q.generation == generation) {
                                 q.flags.bad = true;
                             }
-                            params[p].values[s].vars.remove(0);
+                            params[p].values.to_mut()[s].vars.remove(0);
                         }
                         Lookup::Value(q) => {
                             let first = params[q].values[0].text.clone();
@@ -546,7 +653,7 @@ fn substitute(m: &mut Merge<'_>) {
                                     vars: Vec::new(),
                                 })
                                 .collect();
-                            let target = &mut params[p].values[s];
+                            let target = &mut params[p].values.to_mut()[s];
                             if target.text.is_empty() {
                                 // The whole value so far: share the text.
                                 target.text = first.clone();
@@ -566,7 +673,7 @@ fn substitute(m: &mut Merge<'_>) {
                             }
                             let n = extra.len();
                             if n > 0 {
-                                params[p].values.insert_many(s + 1, extra);
+                                params[p].values.to_mut().insert_many(s + 1, extra);
                             }
                             s += n;
                         }
@@ -577,5 +684,49 @@ fn substitute(m: &mut Merge<'_>) {
             break;
         }
         i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runj_grammar::load_text;
+
+    use super::*;
+
+    /// Every jail's `jail -e` line and messages.
+    fn lines(gathered: &Gathered<'_>) -> Vec<String> {
+        (0..gathered.len())
+            .map(|i| {
+                let jail = gathered.resolve(i).into_resolved();
+                let errors: Vec<_> = jail.errors.iter().map(|e| &e.message).collect();
+                format!("{}{errors:?}", super::super::show_line(&jail, "|"))
+            })
+            .collect()
+    }
+
+    /// Gathered in two halves, a configuration resolves as gathered in one
+    /// go: top-level parameters and wildcards on both sides of the middle
+    /// (the global jail of the second half joins the first's), nested
+    /// blocks, a global jail that only the second half has.
+    #[test]
+    fn halves_gather_as_one() {
+        let mut both = String::new();
+        let mut second_only = String::new();
+        for i in 0..40 {
+            both.push_str(&format!(
+                "p{i} = {i};\nj{i} {{ v = \"$p0 $p{i}\"; n{i} {{ w = $p1; }} }}\n\"*\" {{ d{i} += {i}; }}\n"
+            ));
+            second_only.push_str(&format!("k{i} {{ v = {i}; }}\n\"k*\" {{ d = {i}; }}\n"));
+        }
+        second_only.push_str("g = 1;\n");
+        for text in [both, second_only] {
+            let loaded = load_text("t.conf", text, false).expect("the configuration loads");
+            let items = loaded.sources[0].config.items.len();
+            assert!(items > 80, "{items}");
+            let one = gather_in(&loaded, false);
+            let two = gather_in(&loaded, true);
+            assert_eq!(one.len(), two.len());
+            assert_eq!(lines(&one), lines(&two));
+        }
     }
 }
