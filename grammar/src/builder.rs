@@ -18,6 +18,11 @@ use crate::unescape::unescape;
 /// exceed the kernel's 256-byte name limit anyway.
 pub const MAX_NESTING: usize = 128;
 
+/// About the text a top-level item takes in a large configuration (a jail's
+/// block or the comment before it: one per 132 bytes in a generated
+/// 10,000-jail file).
+const ITEM_BYTES: usize = 128;
+
 /// A block still open while its items are read.
 struct OpenBlock {
     name: Name,
@@ -41,21 +46,21 @@ pub(crate) struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     pub(crate) fn new(src: &'s str) -> Self {
-        Builder {
-            src,
-            errors: Vec::new(),
-            open: Vec::new(),
-            items: Vec::new(),
-            last_end: 0,
-        }
+        Builder::resume(src, 0)
     }
 
     /// A builder that goes on from byte `last_end` of `src`, where the last
     /// token before the statements it is given ended, at the top level.
     pub(crate) fn resume(src: &'s str, last_end: usize) -> Self {
         Builder {
+            src,
+            errors: Vec::new(),
+            open: Vec::new(),
+            // Room for the items of the text still to read, at one
+            // top-level item per `ITEM_BYTES`: growing the vector would copy
+            // it.
+            items: Vec::with_capacity((src.len() - last_end) / ITEM_BYTES),
             last_end,
-            ..Builder::new(src)
         }
     }
 

@@ -54,14 +54,6 @@ fn write_line<'p, V: Iterator<Item = &'p str>>(
 /// a `'`, a space or a tab; single quotes when it has a `"`; every backslash
 /// and the chosen quote character escaped with a backslash.
 pub fn quoted_print(out: &mut String, value: &str) {
-    let bytes = value.as_bytes();
-    // Most values have none of these characters: two vectorised scans tell.
-    if !value.is_empty()
-        && memchr::memchr3(b'\'', b'"', b'\\', bytes).is_none()
-        && memchr::memchr2(b' ', b'\t', bytes).is_none()
-    {
-        return out.push_str(value);
-    }
     // One pass over the bytes finds what the choice depends on.
     let (mut single, mut double, mut blank, mut backslash) = (false, false, false, false);
     for b in value.bytes() {
