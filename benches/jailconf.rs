@@ -8,7 +8,7 @@
 //!   includes), then resolve each jail and print it as `jail -e '|'` does.
 //!
 //! Throughput is the size of the configuration text. The samples are few
-//! and flat (a 10,000-jail run takes about a tenth of a second), so
+//! and flat (a 10,000-jail run takes tens of milliseconds), so
 //! `cargo bench --bench jailconf` finishes in a couple of minutes on two
 //! cores.
 
