@@ -14,7 +14,7 @@ mod support;
 use proptest::prelude::*;
 use runj_grammar::{
     Block, Comment, Config, Include, Item, ItemKind, Loaded, Name, Op, Param, Piece, Source, Span,
-    Value, Values, load_text, parse, print,
+    Value, Values, load_text, parse, parse_with_pest, print, scan,
 };
 use runj_translator::conf::{resolve, show_line};
 
@@ -214,6 +214,14 @@ proptest! {
         let text = print(&config);
         let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
         prop_assert_eq!(layout_free(back), layout_free(config), "{}", text);
+    }
+
+    /// The fast scanner reads every printed tree, hostile strings and all,
+    /// as the pest grammar does.
+    #[test]
+    fn scanner_reads_printed_text_as_the_grammar_does(items in items()) {
+        let text = print(&Config { items });
+        prop_assert_eq!(scan(&text), parse_with_pest(&text).ok(), "{}", text);
     }
 
     #[test]
