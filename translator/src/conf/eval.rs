@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use super::resolve::Gathered;
+use super::resolve::{Gathered, Resolver};
 
 /// What `jail -e SEP` prints.
 pub struct Evaluation {
@@ -44,8 +44,9 @@ pub fn evaluate(gathered: &Gathered<'_>, wanted: &[String], separator: &str) -> 
             errors: String::new(),
             found: vec![false; wanted.len()],
         };
+        let mut resolver = gathered.resolver();
         for i in run.clone() {
-            print_jail(gathered, i, wanted, separator, &mut part);
+            print_jail(&mut resolver, i, wanted, separator, &mut part);
         }
         part
     };
@@ -81,13 +82,13 @@ pub fn evaluate(gathered: &Gathered<'_>, wanted: &[String], separator: &str) -> 
 /// Resolves jail `i` and adds its line (if it is wanted) and its errors to
 /// `part`.
 fn print_jail(
-    gathered: &Gathered<'_>,
+    resolver: &mut Resolver<'_>,
     i: usize,
     wanted: &[String],
     separator: &str,
     part: &mut Evaluation,
 ) {
-    let jail = gathered.resolve(i);
+    let jail = resolver.resolve(i);
     for e in jail.errors() {
         let _ = writeln!(part.errors, "jail: {}: {}", jail.name(), e.message);
     }

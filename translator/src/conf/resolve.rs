@@ -71,7 +71,7 @@ impl ResolvedJail {
 }
 
 /// One jail as resolved, borrowing its names and values from the
-/// configuration ([`Gathered::resolve`]): what printing it needs, without a copy
+/// configuration ([`Resolver::resolve`]): what printing it needs, without a copy
 /// of every name and value.
 pub struct Resolution<'a> {
     name: &'a str,
@@ -113,8 +113,9 @@ impl<'a> Resolution<'a> {
 /// Resolves every jail of a loaded configuration, in configuration order.
 pub fn resolve(loaded: &Loaded) -> Vec<ResolvedJail> {
     let gathered = gather(loaded);
+    let mut resolver = gathered.resolver();
     (0..gathered.len())
-        .map(|i| gathered.resolve(i).into_resolved())
+        .map(|i| resolver.resolve(i).into_resolved())
         .collect()
 }
 
@@ -207,10 +208,110 @@ impl Gathered<'_> {
         self.text_len
     }
 
+    /// A resolver for the jails, which resolves them one at a time.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            gathered: self,
+            start: None,
+        }
+    }
+}
+
+/// Resolves the jails of a [`Gathered`] configuration one at a time. Most
+/// jails start from the same merge (the implicit `name`, then the matching
+/// wildcards declared before them, the global `*` above all): the resolver
+/// keeps the last such start and begins the next jail from a copy of it.
+pub struct Resolver<'a> {
+    gathered: &'a Gathered<'a>,
+    start: Option<Start<'a>>,
+}
+
+/// A merge up to a jail's own statements, and what it depends on: whether
+/// the implicit parameter is `jid` and which wildcards were merged. It does
+/// not depend on the jail's name, which only the implicit parameter's value
+/// holds.
+struct Start<'a> {
+    jid: bool,
+    wildcards: SmallVec<[usize; 4]>,
+    merge: Merge<'a>,
+}
+
+impl<'a> Resolver<'a> {
     /// The `i`th jail, in configuration order, resolved.
-    pub fn resolve(&self, i: usize) -> Resolution<'_> {
-        let seq = self.real[i];
-        resolve_jail(seq, self)
+    pub fn resolve(&mut self, i: usize) -> Resolution<'a> {
+        let gathered = self.gathered;
+        let seq = gathered.real[i];
+        let jail = &gathered.jails[seq];
+        let jid = is_jid(&jail.name);
+        let matching = |w: &usize| wildcard_matches(&jail.name, &gathered.jails[*w].name);
+        let (before, after): (SmallVec<[usize; 4]>, SmallVec<[usize; 4]>) = gathered
+            .wild
+            .iter()
+            .copied()
+            .filter(matching)
+            .partition(|&w| w < seq);
+        let start = match &self.start {
+            Some(start) if start.jid == jid && start.wildcards == before => start,
+            _ => self.start.insert(Start {
+                merge: gathered.start_merge(jid, &before),
+                jid,
+                wildcards: before,
+            }),
+        };
+        // Room for the jail's own statements and the wildcards after it.
+        let room = jail.statements.len()
+            + after
+                .iter()
+                .map(|&w| gathered.jails[w].statements.len())
+                .sum::<usize>()
+            + 1;
+        let mut m = start.merge.with_room(room);
+        m.params[0].values = Values::Own(smallvec![CfString {
+            text: Cow::Borrowed(&jail.name),
+            vars: Vec::new(),
+        }]);
+        jail.statements.iter().for_each(|p| m.add(p, None));
+        for &w in &after {
+            gathered.add_wildcard(&mut m, w);
+        }
+        if !m.has_name {
+            m.add_implicit("name", &jail.name);
+        }
+        substitute(&mut m);
+        m.params.retain(|p| !p.flags.var);
+        Resolution {
+            name: &jail.name,
+            params: m.params,
+            errors: m.errors,
+        }
+    }
+}
+
+impl<'a> Gathered<'a> {
+    /// The merge a jail starts from: its implicit `jid` (or `name`, its
+    /// value to be set), then the `wildcards` declared before it that match
+    /// it.
+    fn start_merge(&'a self, jid: bool, wildcards: &[usize]) -> Merge<'a> {
+        let mut m = Merge {
+            params: Vec::new(),
+            errors: Vec::new(),
+            has_name: false,
+        };
+        m.add_implicit(if jid { "jid" } else { "name" }, "");
+        for &w in wildcards {
+            self.add_wildcard(&mut m, w);
+        }
+        m
+    }
+
+    /// Merges the statements of wildcard jail `w`, with their values
+    /// converted once.
+    fn add_wildcard(&'a self, m: &mut Merge<'a>, w: usize) {
+        let wild = &self.jails[w];
+        let shared = wild.shared.iter().map(|values| &values[..]);
+        for (p, values) in wild.statements.iter().zip(shared) {
+            m.add(p, Some(values));
+        }
     }
 }
 
@@ -431,6 +532,7 @@ fn cf_string(value: &Value, source: usize) -> CfString<'_> {
 // ---------------------------------------------------------------------------
 // Merging (add_param).
 
+#[derive(Clone)]
 struct Merge<'a> {
     params: Vec<CfParam<'a>>,
     errors: Vec<ResolveError>,
@@ -439,6 +541,17 @@ struct Merge<'a> {
 }
 
 impl<'a> Merge<'a> {
+    /// A copy, with room for `room` more parameters.
+    fn with_room(&self, room: usize) -> Merge<'a> {
+        let mut params = Vec::with_capacity(self.params.len() + room);
+        params.extend_from_slice(&self.params);
+        Merge {
+            params,
+            errors: self.errors.clone(),
+            has_name: self.has_name,
+        }
+    }
+
     fn fail(&mut self, message: String, origin: Option<Origin>) {
         self.errors.push(ResolveError { message, origin });
     }
@@ -526,46 +639,6 @@ fn is_jid(name: &str) -> bool {
     !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && digits.bytes().any(|b| b != b'0')
-}
-
-fn resolve_jail<'a>(seq: usize, gathered: &'a Gathered<'a>) -> Resolution<'a> {
-    let jail = &gathered.jails[seq];
-    let wild = gathered.wild.iter().map(|&w| (w, &gathered.jails[w]));
-    // Room for every statement that can apply, and the implicit `name`/`jid`.
-    let statements: usize = wild.clone().map(|(_, w)| w.statements.len()).sum();
-    let mut m = Merge {
-        params: Vec::with_capacity(2 + jail.statements.len() + statements),
-        errors: Vec::new(),
-        has_name: false,
-    };
-    m.add_implicit(if is_jid(&jail.name) { "jid" } else { "name" }, &jail.name);
-    let mut did_self = false;
-    for (wseq, w) in wild {
-        if seq < wseq && !did_self {
-            jail.statements.iter().for_each(|p| m.add(p, None));
-            did_self = true;
-        }
-        if wildcard_matches(&jail.name, &w.name) {
-            let shared = w.shared.iter().map(|values| &values[..]);
-            w.statements
-                .iter()
-                .zip(shared)
-                .for_each(|(p, values)| m.add(p, Some(values)));
-        }
-    }
-    if !did_self {
-        jail.statements.iter().for_each(|p| m.add(p, None));
-    }
-    if !m.has_name {
-        m.add_implicit("name", &jail.name);
-    }
-    substitute(&mut m);
-    m.params.retain(|p| !p.flags.var);
-    Resolution {
-        name: &jail.name,
-        params: m.params,
-        errors: m.errors,
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -695,13 +768,42 @@ mod tests {
 
     /// Every jail's `jail -e` line and messages.
     fn lines(gathered: &Gathered<'_>) -> Vec<String> {
+        let mut resolver = gathered.resolver();
         (0..gathered.len())
             .map(|i| {
-                let jail = gathered.resolve(i).into_resolved();
+                let jail = resolver.resolve(i).into_resolved();
                 let errors: Vec<_> = jail.errors.iter().map(|e| &e.message).collect();
                 format!("{}{errors:?}", super::super::show_line(&jail, "|"))
             })
             .collect()
+    }
+
+    /// A resolver that starts each jail from a copy of the last jail's start
+    /// resolves every jail as one that starts it afresh: jails named by a
+    /// number (`jid`) and by a name, wildcards matching some jails only,
+    /// before and after them, a wildcard that tries to redefine `name` or
+    /// sets it for a numeric jail, variables.
+    #[test]
+    fn a_shared_start_resolves_as_a_fresh_one() {
+        let text = "$v = x;\npath = \"/j/$name\";\n\"*\" { name = bad; allow.mount; }\n\
+                    a { host.hostname = $v; }\nb { persist; }\n12 { persist; }\n13 { }\n\
+                    \"a.*\" { n = 1; }\na.c { nomount; }\na.d { }\n14 { }\nc { }\n\
+                    \"*\" { devfs_ruleset += 4; }\ne { }\n";
+        let loaded = load_text("t.conf", text.to_string(), false).expect("the configuration loads");
+        let gathered = gather(&loaded);
+        let shared = lines(&gathered);
+        let fresh: Vec<String> = (0..gathered.len())
+            .map(|i| {
+                let jail = gathered.resolver().resolve(i).into_resolved();
+                let errors: Vec<_> = jail.errors.iter().map(|e| &e.message).collect();
+                format!("{}{errors:?}", super::super::show_line(&jail, "|"))
+            })
+            .collect();
+        assert_eq!(shared.len(), 9);
+        assert_eq!(shared, fresh);
+        assert!(shared[2].contains("|name=bad|"), "{}", shared[2]);
+        assert!(shared[0].contains("cannot redefine"), "{}", shared[0]);
+        assert!(shared[1].starts_with("name=b|path=/j/b|"), "{}", shared[1]);
     }
 
     /// Gathered in two halves, a configuration resolves as gathered in one
