@@ -39,14 +39,14 @@ pub fn evaluate(gathered: &Gathered<'_>, wanted: &[String], separator: &str) -> 
     // Room for the lines when few values need quotes.
     let room = gathered.text_len() * 5 / 4 / threads;
     let evaluate_run = |run: &Range<usize>| {
-        let mut part = Evaluation {
-            lines: vec![String::with_capacity(room)],
+        let mut part = Part {
+            lines: String::with_capacity(room),
             errors: String::new(),
             found: vec![false; wanted.len()],
         };
         let mut resolver = gathered.resolver();
         for i in run.clone() {
-            print_jail(&mut resolver, i, wanted, separator, &mut part);
+            part.add(&mut resolver, i, wanted, separator);
         }
         part
     };
@@ -70,7 +70,7 @@ pub fn evaluate(gathered: &Gathered<'_>, wanted: &[String], separator: &str) -> 
         found: vec![false; wanted.len()],
     };
     for part in parts {
-        all.lines.extend(part.lines);
+        all.lines.push(part.lines);
         all.errors.push_str(&part.errors);
         for (found, here) in all.found.iter_mut().zip(part.found) {
             *found |= here;
@@ -79,27 +79,29 @@ pub fn evaluate(gathered: &Gathered<'_>, wanted: &[String], separator: &str) -> 
     all
 }
 
-/// Resolves jail `i` and adds its line (if it is wanted) and its errors to
-/// `part`.
-fn print_jail(
-    resolver: &mut Resolver<'_>,
-    i: usize,
-    wanted: &[String],
-    separator: &str,
-    part: &mut Evaluation,
-) {
-    let jail = resolver.resolve(i);
-    for e in jail.errors() {
-        let _ = writeln!(part.errors, "jail: {}: {}", jail.name(), e.message);
-    }
-    let mut selected = wanted.is_empty();
-    for (name, found) in wanted.iter().zip(&mut part.found) {
-        if name == jail.name() {
-            *found = true;
-            selected = true;
+/// What one run of consecutive jails prints.
+struct Part {
+    lines: String,
+    errors: String,
+    found: Vec<bool>,
+}
+
+impl Part {
+    /// Resolves jail `i` and adds its line (if it is wanted) and its errors.
+    fn add(&mut self, resolver: &mut Resolver<'_>, i: usize, wanted: &[String], separator: &str) {
+        let jail = resolver.resolve(i);
+        for e in jail.errors() {
+            let _ = writeln!(self.errors, "jail: {}: {}", jail.name(), e.message);
         }
-    }
-    if selected {
-        jail.write_line(&mut part.lines[0], separator);
+        let mut selected = wanted.is_empty();
+        for (name, found) in wanted.iter().zip(&mut self.found) {
+            if name == jail.name() {
+                *found = true;
+                selected = true;
+            }
+        }
+        if selected {
+            jail.write_line(&mut self.lines, separator);
+        }
     }
 }
