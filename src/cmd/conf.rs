@@ -162,7 +162,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
 /// Prints a jail's resolution errors as jail(8) does.
 fn report_jail_errors(name: &str, errors: &[ResolveError]) {
     for e in errors {
-        eprintln!("jail: {name}: {}", e.message);
+        eprintln!("{}", e.jail_line(name));
     }
 }
 

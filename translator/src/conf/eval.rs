@@ -2,7 +2,6 @@
 //! line of its own (`runj conf eval -e`), a large configuration on every
 //! core.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use super::resolve::{Gathered, Resolver};
@@ -91,7 +90,8 @@ impl Part {
     fn add(&mut self, resolver: &mut Resolver<'_>, i: usize, wanted: &[String], separator: &str) {
         let jail = resolver.resolve(i);
         for e in jail.errors() {
-            let _ = writeln!(self.errors, "jail: {}: {}", jail.name(), e.message);
+            self.errors.push_str(&e.jail_line(jail.name()));
+            self.errors.push('\n');
         }
         let mut selected = wanted.is_empty();
         for (name, found) in wanted.iter().zip(&mut self.found) {

@@ -51,6 +51,14 @@ pub struct ResolveError {
     pub origin: Option<Origin>,
 }
 
+impl ResolveError {
+    /// The line jail(8) prints on standard error for this error of jail
+    /// `jail` (without the line break).
+    pub fn jail_line(&self, jail: &str) -> String {
+        format!("jail: {jail}: {}", self.message)
+    }
+}
+
 /// One non-wildcard jail after resolution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedJail {
