@@ -11,7 +11,6 @@ use std::fs::OpenOptions;
 use std::time::Duration;
 
 use nix::unistd::{Pid, User, chdir, dup2_stderr, dup2_stdout, setpgid, setsid};
-use runj_translator::bundle::command_argv;
 
 use crate::child::{Ended, Exec, Reporter, c_strings, lookup_user, spawn, wait};
 use crate::error::{Context, Error, Result};
@@ -23,10 +22,9 @@ const CLEAN_PATH: &str = "/bin:/usr/bin";
 /// Runs one command to completion (or starts it, with a trailing `&`).
 /// `attach` joins the jail, for commands run there.
 pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
-    let text = command.text.trim();
-    let background = text.ends_with('&');
-    let argv = command_argv(text);
-    if argv.is_empty() {
+    let background = command.background;
+    let text = command.argv.join(" ");
+    if command.argv.is_empty() {
         return Ok(());
     }
     let options = command.options;
@@ -45,7 +43,7 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
         ),
         None => None,
     };
-    let argv = c_strings(&argv)?;
+    let argv = c_strings(command.argv)?;
     let inherited = if options.clean {
         Vec::new()
     } else {
@@ -112,7 +110,7 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
         Ended::Exited(0) => Ok(()),
         ended => Err(Error::Command {
             stage: command.stage.to_string(),
-            command: text.to_string(),
+            command: text,
             status: ended.to_string(),
         }),
     }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -23,6 +24,9 @@ pub struct JailRef {
     /// The jail's root on the host.
     pub path: PathBuf,
     pub jid: Option<Jid>,
+    /// How jail(8) names the jail to ifconfig(8): its configured `jid`,
+    /// else its name.
+    pub designation: String,
 }
 
 /// An address alias jail(8) adds to an interface for the jail.
@@ -33,32 +37,37 @@ pub struct Alias {
 }
 
 impl Alias {
-    /// ifconfig(8)'s arguments as jail(8) builds them: `IF inet ADDR netmask
-    /// M alias` or `IF inet6 ADDR prefixlen N alias` (`-alias` to remove), a
-    /// `/len` passed through, extra arguments last (freebsd/freebsd-src
-    /// usr.sbin/jail/command.c `run_command`).
-    pub fn ifconfig_args(&self, add: bool) -> Vec<String> {
+    /// ifconfig(8)'s argv as jail(8) builds it: `/sbin/ifconfig IF inet ADDR
+    /// netmask 255.255.255.255 alias` without a mask, `netmask M` for a
+    /// dotted one, `ADDR/LEN` passed through; `inet6 ADDR prefixlen 128`
+    /// without a prefix; the address's further ifconfig arguments before
+    /// `alias` when adding; `-alias` to remove (freebsd/freebsd-src
+    /// usr.sbin/jail/command.c `run_command`, `IP__IP4_IFADDR`).
+    pub fn ifconfig_argv(&self, add: bool) -> Vec<String> {
         use runj_translator::plan::Mask;
         let a = &self.address;
-        let family = if a.addr.is_ipv4() { "inet" } else { "inet6" };
-        let mut args = vec![self.interface.clone(), family.to_string()];
+        let v4 = a.addr.is_ipv4();
+        let mut argv = vec![
+            "/sbin/ifconfig".to_string(),
+            self.interface.clone(),
+            if v4 { "inet" } else { "inet6" }.to_string(),
+        ];
         let addr = a.addr.to_string();
         match a.mask {
-            Some(Mask::Prefix(p)) if a.addr.is_ipv4() => args.push(format!("{addr}/{p}")),
-            Some(Mask::Prefix(p)) => args.extend([addr, "prefixlen".into(), p.to_string()]),
-            Some(Mask::Netmask(n)) => args.extend([addr, "netmask".into(), n.to_string()]),
-            None if a.addr.is_ipv4() => {
-                args.extend([addr, "netmask".into(), "255.255.255.255".into()])
-            }
-            None => args.extend([addr, "prefixlen".into(), "128".into()]),
+            Some(Mask::Prefix(p)) => argv.push(format!("{addr}/{p}")),
+            Some(Mask::Netmask(n)) => argv.extend([addr, "netmask".into(), n.to_string()]),
+            None if v4 => argv.extend([addr, "netmask".into(), "255.255.255.255".into()]),
+            None => argv.extend([addr, "prefixlen".into(), "128".into()]),
         }
-        args.push(if add { "alias" } else { "-alias" }.to_string());
-        args.extend(
-            a.extra
-                .iter()
-                .flat_map(|e| e.split_whitespace().map(str::to_string)),
-        );
-        args
+        if add {
+            argv.extend(
+                a.extra
+                    .iter()
+                    .flat_map(|e| e.split(' ').filter(|w| !w.is_empty()).map(str::to_string)),
+            );
+        }
+        argv.push(if add { "alias" } else { "-alias" }.to_string());
+        argv
     }
 }
 
@@ -66,13 +75,23 @@ impl Alias {
 /// `root`; backends resolve it there without following symbolic links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountPoint {
-    /// The jail's root on the host.
+    /// The jail's root on the host, as the plan's `path` spells it.
     pub root: PathBuf,
     pub fstype: String,
     pub source: String,
     /// An absolute path inside the jail.
     pub destination: String,
     pub options: Vec<String>,
+    pub form: MountForm,
+}
+
+/// Which of jail(8)'s mount commands a mount is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountForm {
+    /// A `mount` or `mount.fstab` line.
+    Fstab,
+    /// `mount.devfs`, `mount.fdescfs` or `mount.procfs`.
+    Special,
 }
 
 impl MountPoint {
@@ -83,6 +102,17 @@ impl MountPoint {
             self.root.clone()
         } else {
             self.root.join(inside)
+        }
+    }
+
+    /// The mount point as jail(8) writes it: the jail's path as spelled,
+    /// then the path inside (`$path/dev` for devfs).
+    pub fn target_text(&self) -> String {
+        let root = self.root.to_string_lossy();
+        match (self.form, self.destination.as_str()) {
+            (MountForm::Fstab, "/") => root.into_owned(),
+            (MountForm::Fstab, inside) => format!("{}{inside}", root.trim_end_matches('/')),
+            (MountForm::Special, inside) => format!("{root}{inside}"),
         }
     }
 }
@@ -104,13 +134,9 @@ pub fn inside_components(inside: &str) -> Result<Vec<&str>> {
 }
 
 impl fmt::Display for MountPoint {
-    /// As mount(8) would be run: `mount -t TYPE [-o OPTS] SOURCE TARGET`.
+    /// As jail(8) runs mount(8).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "mount -t {}", self.fstype)?;
-        if !self.options.is_empty() {
-            write!(f, " -o {}", self.options.join(","))?;
-        }
-        write!(f, " {} {}", self.source, self.target().display())
+        f.write_str(&crate::trace::mount_argv(self, true).join(" "))
     }
 }
 
@@ -121,12 +147,16 @@ pub enum Place {
     Jail,
 }
 
-/// One jail(8) command (`exec.*`, `command`) to run to completion.
+/// One jail(8) command (`exec.*`, `command`) to run to completion, or to
+/// start in the background.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command<'a> {
     /// The parameter it came from (`exec.prestart`, `command`, …).
     pub stage: &'static str,
-    pub text: &'a str,
+    /// The argv jail(8) passes to execvp(3).
+    pub argv: &'a [String],
+    /// A command that ended in `&`: started in its own session, not waited for.
+    pub background: bool,
     pub place: Place,
     pub jail: &'a JailRef,
     pub options: &'a ExecOptions,
@@ -153,14 +183,29 @@ pub trait Host {
     fn find(&mut self, name: &str) -> Result<Option<Jid>>;
     /// jail_remove(2): kills the jail's processes and removes it.
     fn remove(&mut self, jid: Jid) -> Result<()>;
-    /// `ifconfig IF vnet JID`.
-    fn move_interface(&mut self, interface: &str, jid: Jid) -> Result<()>;
-    /// `ifconfig IF -vnet JID`.
-    fn return_interface(&mut self, interface: &str, jid: Jid) -> Result<()>;
+    /// `ifconfig IF vnet JAIL` (the jail is running).
+    fn move_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()>;
+    /// `ifconfig IF -vnet JAIL`.
+    fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()>;
     /// The processes in the jail.
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>>;
     /// Sends a signal to one process.
     fn signal(&mut self, pid: i32, signal: i32) -> Result<()>;
+    /// jail(8)'s `stop.timeout` phase: SIGTERM to every process of the
+    /// jail, then a wait of at most `timeout` for them to go.
+    fn terminate(&mut self, jid: Jid, timeout: Duration) -> Result<()> {
+        for pid in self.processes(jid)? {
+            match self.signal(pid, libc::SIGTERM) {
+                Err(e) if e.is_gone() => {}
+                result => result?,
+            }
+        }
+        let deadline = Instant::now() + timeout;
+        while !self.processes(jid)?.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
     /// How a forked child joins the jail.
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>>;
 }

@@ -18,5 +18,6 @@ pub mod process;
 pub mod record;
 pub mod state;
 pub mod steps;
+pub mod trace;
 
 pub use error::{Error, Result};

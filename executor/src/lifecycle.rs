@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::process::{Launch, launch, release};
 use crate::state::{ContainerDir, OCI_VERSION, State, Status, ids, write_atomically};
-use crate::steps::{Persist, Removal, create_sequence, remove_sequence};
+use crate::steps::{Persist, Removal, Sequence, create_sequence, remove_sequence};
 
 /// What `create` needs besides the plan.
 #[derive(Debug, Clone, Default)]
@@ -44,10 +44,13 @@ impl Runtime<'_> {
 
     /// Creates the container `id` from `plan`; returns the process's pid.
     pub fn create(&mut self, id: &str, plan: &JailPlan, options: &CreateOptions) -> Result<Pid> {
-        let (plan, process) = container(plan)?;
+        let Creation {
+            plan,
+            process,
+            sequence,
+        } = creation(plan)?;
         let plan = &plan;
         let process = &process;
-        let sequence = create_sequence(plan, Persist::Always, false)?;
         let dir = self.dir(id)?;
         dir.claim()?;
         let mut state = State {
@@ -287,19 +290,37 @@ impl Runtime<'_> {
     }
 }
 
-/// The plan as a container runs it, and its process: the bundle's, or the
-/// one `exec.start` and `command` amount to (a migrated jail), which then
-/// replaces them.
-fn container(plan: &JailPlan) -> Result<(JailPlan, Process)> {
+/// What `create` runs for a container: the plan as a container runs it,
+/// its process, and the `jail -c` steps before the process starts.
+#[derive(Debug, Clone)]
+pub struct Creation {
+    pub plan: JailPlan,
+    pub process: Process,
+    pub sequence: Sequence,
+}
+
+/// The plan as a container runs it (its jail persists until `delete`), and
+/// its process: the bundle's, or the one `exec.start` and `command` amount
+/// to (a migrated jail), which then replaces them. `runj apply --dry-run`
+/// prints this very sequence.
+pub fn creation(plan: &JailPlan) -> Result<Creation> {
     let mut plan = plan.clone();
-    if let Some(process) = plan.process.clone() {
-        return Ok((plan, process));
-    }
-    let process = derived_process(&plan.commands)
-        .ok_or_else(|| Error::Plan("the plan has no process to run".into()))?;
-    plan.commands.start.clear();
-    plan.commands.command.clear();
-    Ok((plan, process))
+    let process = match plan.process.clone() {
+        Some(process) => process,
+        None => {
+            let process = derived_process(&plan.commands)
+                .ok_or_else(|| Error::Plan("the plan has no process to run".into()))?;
+            plan.commands.start.clear();
+            plan.commands.command.clear();
+            process
+        }
+    };
+    let sequence = create_sequence(&plan, Persist::Always)?;
+    Ok(Creation {
+        plan,
+        process,
+        sequence,
+    })
 }
 
 fn status_name(status: Status) -> &'static str {

@@ -10,11 +10,21 @@ use runj_translator::plan::Value;
 
 use crate::error::{Error, Result};
 
-/// One kernel parameter with its value in the kernel's type.
+/// One kernel parameter with its value in the kernel's type, and how
+/// jail(8) would hand it to libjail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     pub name: String,
     pub value: ParamValue,
+    pub import: Import,
+}
+
+/// A parameter as jail(8) imports it (the trace shows it so): its name as
+/// written and its text, `None` for no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub name: String,
+    pub text: Option<String>,
 }
 
 /// A value as jail_set(2) takes it (freebsd/freebsd-src sys/kern/kern_jail.c).
@@ -67,12 +77,34 @@ impl JailSys {
 }
 
 impl Param {
-    /// A boolean parameter.
-    pub fn flag(name: &str, value: bool) -> Self {
+    /// A parameter imported as the value spells itself: a boolean by its
+    /// name alone (`persist`, `nopersist`), a jailsys mode by name, a list
+    /// joined with `,`.
+    pub fn new(name: &str, value: ParamValue) -> Self {
+        let text = |t: String| Some(t);
+        let (shown, text) = match &value {
+            ParamValue::Bool(true) => (name.to_string(), None),
+            ParamValue::Bool(false) => (negated_name(name), None),
+            ParamValue::Int(v) => (name.to_string(), text(v.to_string())),
+            ParamValue::UInt(v) => (name.to_string(), text(v.to_string())),
+            ParamValue::ULong(v) => (name.to_string(), text(v.to_string())),
+            ParamValue::Str { text: t, .. } | ParamValue::Unknown(t) => {
+                (name.to_string(), text(t.clone()))
+            }
+            ParamValue::JailSys(mode) => (name.to_string(), text(mode.name().to_string())),
+            ParamValue::Ip4(a) => (name.to_string(), text(joined(a))),
+            ParamValue::Ip6(a) => (name.to_string(), text(joined(a))),
+        };
         Param {
             name: name.to_string(),
-            value: ParamValue::Bool(value),
+            value,
+            import: Import { name: shown, text },
         }
+    }
+
+    /// A boolean parameter.
+    pub fn flag(name: &str, value: bool) -> Self {
+        Param::new(name, ParamValue::Bool(value))
     }
 
     /// A jailsys parameter's mode, if this is one.
@@ -82,6 +114,14 @@ impl Param {
             _ => None,
         }
     }
+}
+
+fn joined<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The `no` spelling of a boolean name (`persist` → `nopersist`,
@@ -115,16 +155,61 @@ impl fmt::Display for Param {
 }
 
 /// The kernel parameters of a plan, in the order jail_set(2) gets them:
-/// `jid` (numeric names), `name`, the plan's parameters, the addresses, and
-/// the parameters runj does not know (each also reported as a warning).
+/// jail.conf's order when the plan keeps it (each shown as written), else
+/// `jid` (numeric names), `name`, the plan's parameters, the addresses,
+/// and the parameters runj does not know (each also reported as a
+/// warning).
 pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
+    let (params, warnings) = typed_params(plan)?;
+    if plan.written.is_empty() {
+        return Ok((params, warnings));
+    }
+    let mut unwritten = params;
+    let mut ordered = Vec::with_capacity(unwritten.len());
+    for w in &plan.written {
+        let positive = positive_name(&w.name);
+        let at = unwritten
+            .iter()
+            .position(|p| p.name == positive || p.name == w.name);
+        let mut param = match (at, w.name.as_str()) {
+            (Some(at), _) => unwritten.remove(at),
+            // An empty address list: jail(8) passes it with no address.
+            (None, "ip4.addr") => Param::new("ip4.addr", ParamValue::Ip4(Vec::new())),
+            (None, "ip6.addr") => Param::new("ip6.addr", ParamValue::Ip6(Vec::new())),
+            (None, _) => {
+                return Err(Error::Plan(format!(
+                    "{}: written in the plan's jail.conf form but not set",
+                    w.name
+                )));
+            }
+        };
+        param.import = Import {
+            name: w.name.clone(),
+            text: w.text.clone(),
+        };
+        ordered.push(param);
+    }
+    ordered.extend(unwritten);
+    Ok((ordered, warnings))
+}
+
+/// The positive name of a catalogued boolean written with `no`.
+fn positive_name(name: &str) -> String {
+    match lookup(name) {
+        Some(l) if l.negated => match name.rsplit_once('.') {
+            Some((prefix, last)) => format!("{prefix}.{}", &last[2..]),
+            None => name[2..].to_string(),
+        },
+        _ => name.to_string(),
+    }
+}
+
+/// The plan's kernel parameters, typed, in the default order.
+fn typed_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
     let mut params = Vec::new();
     let mut warnings = Vec::new();
     if let Some(jid) = plan.jid.filter(|j| *j != 0) {
-        params.push(Param {
-            name: "jid".into(),
-            value: ParamValue::Int(jid),
-        });
+        params.push(Param::new("jid", ParamValue::Int(jid)));
     }
     params.push(typed("name", &Value::Text(plan.name.clone()))?);
     for (name, value) in &plan.parameters {
@@ -142,20 +227,14 @@ pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
         IpAddr::V6(_) => None,
     });
     if !ip4.is_empty() {
-        params.push(Param {
-            name: "ip4.addr".into(),
-            value: ParamValue::Ip4(ip4),
-        });
+        params.push(Param::new("ip4.addr", ParamValue::Ip4(ip4)));
     }
     let ip6: Vec<Ipv6Addr> = addresses(&plan.network.ip6, |a| match a {
         IpAddr::V6(a) => Some(a),
         IpAddr::V4(_) => None,
     });
     if !ip6.is_empty() {
-        params.push(Param {
-            name: "ip6.addr".into(),
-            value: ParamValue::Ip6(ip6),
-        });
+        params.push(Param::new("ip6.addr", ParamValue::Ip6(ip6)));
     }
     for (name, values) in &plan.extra {
         params.push(unknown(name, values.join(","), &mut warnings));
@@ -168,10 +247,7 @@ fn unknown(name: &str, text: String, warnings: &mut Vec<String>) -> Param {
     warnings.push(format!(
         "{name}: not in runj's parameter catalog; passed on for the kernel to type"
     ));
-    Param {
-        name: name.to_string(),
-        value: ParamValue::Unknown(text),
-    }
+    Param::new(name, ParamValue::Unknown(text))
 }
 
 fn addresses<T>(
@@ -219,10 +295,7 @@ fn typed(name: &str, value: &Value) -> Result<Param> {
             max: usize::MAX,
         },
     };
-    Ok(Param {
-        name: name.to_string(),
-        value,
-    })
+    Ok(Param::new(name, value))
 }
 
 fn jailsys_number(n: i64) -> Option<ParamValue> {
@@ -294,13 +367,7 @@ mod tests {
             ..JailPlan::default()
         };
         let (params, _) = kernel_params(&plan).unwrap();
-        assert_eq!(
-            params[0],
-            Param {
-                name: "jid".into(),
-                value: ParamValue::Int(7)
-            }
-        );
+        assert_eq!(params[0], Param::new("jid", ParamValue::Int(7)));
     }
 
     #[test]

@@ -1,19 +1,27 @@
-//! The `record` backend: a test double that records every call in order
-//! and can fail at call N, to test step order and rollback without a
-//! kernel.
+//! The `record` backend: a test double that records every call in order,
+//! each as its line of the action trace ([`crate::trace`]), and can fail
+//! at call N, to test step order and rollback without a kernel.
+
+use std::time::Duration;
+
+use runj_translator::plan::ExecOptions;
 
 use crate::error::{Error, Result};
-use crate::host::{Alias, Attach, Command, Host, Jid, MountPoint, Place};
+use crate::host::{Alias, Attach, Command, Host, JailRef, Jid, MountPoint, Place};
 use crate::params::Param;
+use crate::trace;
 
 /// Records calls; fails the call numbered `fail_at` (1-based).
 #[derive(Debug, Default)]
 pub struct Recorder {
-    /// One line per call, in order.
+    /// One trace line per action, in order.
     pub calls: Vec<String>,
     pub fail_at: Option<usize>,
     /// Processes reported as running in every jail.
     pub processes: Vec<i32>,
+    /// How jail(8) would run its programs (aliases, mounts): the
+    /// sequence's `exec.*` options.
+    pub exec: ExecOptions,
     next_jid: Jid,
 }
 
@@ -26,12 +34,25 @@ impl Recorder {
         }
     }
 
+    /// A recorder for a sequence run with these `exec.*` options.
+    pub fn with_exec(exec: &ExecOptions) -> Self {
+        Recorder {
+            exec: exec.clone(),
+            ..Recorder::default()
+        }
+    }
+
     fn call(&mut self, line: String) -> Result<()> {
         self.calls.push(line);
         if self.fail_at == Some(self.calls.len()) {
             return Err(Error::Injected(self.calls.len()));
         }
         Ok(())
+    }
+
+    fn host_program(&mut self, argv: &[String]) -> Result<()> {
+        let line = trace::exec_line(Place::Host, &self.exec, false, argv);
+        self.call(line)
     }
 }
 
@@ -45,57 +66,53 @@ impl Attach for NoAttach {
 
 impl Host for Recorder {
     fn run(&mut self, c: &Command<'_>) -> Result<()> {
-        let place = match c.place {
-            Place::Host => "host",
-            Place::Jail => "jail",
-        };
-        self.call(format!("run {} ({place}) {}", c.stage, c.text))
+        self.call(trace::exec_line(c.place, c.options, c.background, c.argv))
     }
 
     fn add_alias(&mut self, alias: &Alias) -> Result<()> {
-        self.call(format!("ifconfig {}", alias.ifconfig_args(true).join(" ")))
+        self.host_program(&alias.ifconfig_argv(true))
     }
 
     fn remove_alias(&mut self, alias: &Alias) -> Result<()> {
-        self.call(format!("ifconfig {}", alias.ifconfig_args(false).join(" ")))
+        self.host_program(&alias.ifconfig_argv(false))
     }
 
     fn mount(&mut self, m: &MountPoint) -> Result<()> {
-        self.call(m.to_string())
+        self.host_program(&trace::mount_argv(m, true))
     }
 
     fn unmount(&mut self, m: &MountPoint) -> Result<()> {
-        self.call(format!("umount {}", m.target().display()))
+        self.host_program(&trace::mount_argv(m, false))
     }
 
     fn create(&mut self, params: &[Param]) -> Result<Jid> {
-        let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
-        self.call(format!("jail_set create {}", shown.join(" ")))?;
+        self.call(trace::jail_set_line(true, params))?;
         self.next_jid += 1;
         Ok(self.next_jid)
     }
 
-    fn update(&mut self, jid: Jid, params: &[Param]) -> Result<()> {
-        let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
-        self.call(format!("jail_set update jid={jid} {}", shown.join(" ")))
+    fn update(&mut self, _jid: Jid, params: &[Param]) -> Result<()> {
+        match params {
+            [p] if p.import.name == "nopersist" => self.call(trace::clear_persist_line()),
+            _ => self.call(trace::jail_set_line(false, params)),
+        }
     }
 
-    fn find(&mut self, name: &str) -> Result<Option<Jid>> {
-        self.call(format!("jail_get name={name}"))?;
+    fn find(&mut self, _name: &str) -> Result<Option<Jid>> {
         Ok(None)
     }
 
-    fn remove(&mut self, jid: Jid) -> Result<()> {
+    fn remove(&mut self, _jid: Jid) -> Result<()> {
         self.processes.clear();
-        self.call(format!("jail_remove {jid}"))
+        self.call(trace::REMOVE_LINE.to_string())
     }
 
-    fn move_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
-        self.call(format!("ifconfig {interface} vnet {jid}"))
+    fn move_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
+        self.host_program(&trace::vnet_argv(interface, true, &jail.designation))
     }
 
-    fn return_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
-        self.call(format!("ifconfig {interface} -vnet {jid}"))
+    fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
+        self.host_program(&trace::vnet_argv(interface, false, &jail.designation))
     }
 
     fn processes(&mut self, _jid: Jid) -> Result<Vec<i32>> {
@@ -105,6 +122,13 @@ impl Host for Recorder {
     fn signal(&mut self, pid: i32, signal: i32) -> Result<()> {
         self.processes.retain(|p| *p != pid);
         self.call(format!("kill -{signal} {pid}"))
+    }
+
+    fn terminate(&mut self, _jid: Jid, timeout: Duration) -> Result<()> {
+        let [kill, wait] = trace::terminate_lines(timeout.as_secs());
+        self.call(kill)?;
+        self.processes.clear();
+        self.call(wait)
     }
 
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>> {

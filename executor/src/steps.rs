@@ -1,26 +1,30 @@
 //! A plan as the ordered steps jail(8) performs to create (`jail -c`) and
 //! to remove (`jail -r`) a jail, each with its undo, and the runner that
-//! unwinds a failed creation exactly as jail(8) does.
+//! unwinds a failed creation exactly as jail(8) does. `runj apply
+//! --dry-run` prints these very steps, and `apply`, `create` and `delete`
+//! run them.
 //!
 //! Order and rollback: freebsd/freebsd-src usr.sbin/jail/jail.c
-//! `startcommands[]`/`stopcommands[]` and command.c `next_command`; see
-//! the project's jail(8) reference, §6.2 and §6.3.
+//! `startcommands[]`/`stopcommands[]`, `create_jail`, `clear_persist`, and
+//! command.c `next_command`/`run_command`; see docs/executor.md.
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runj_translator::JailPlan;
+use runj_translator::invocation::{Invocation, invocation};
 use runj_translator::plan::{ExecOptions, Value};
 
 use crate::error::{Error, Result};
-use crate::host::{Alias, Command, Host, JailRef, Jid, MountPoint, Place};
+use crate::host::{Alias, Command, Host, JailRef, Jid, MountForm, MountPoint, Place};
 use crate::params::{Param, kernel_params};
+use crate::trace;
 
 /// jail(8)'s default `stop.timeout`, in seconds.
 pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
-/// jail(8)'s default `devfs_ruleset` for `mount.devfs`.
-pub const DEFAULT_DEVFS_RULESET: i64 = 4;
+/// jail(8)'s default `devfs_ruleset` for `mount.devfs` (`devfsrules_jail`).
+pub const DEFAULT_DEVFS_RULESET: &str = "4";
 
 /// One thing jail(8) does to a system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +33,7 @@ pub enum Step {
     Run {
         stage: &'static str,
         place: Place,
-        command: String,
+        invocation: Invocation,
     },
     /// An address alias for `ip4.addr` / `ip6.addr`; undone by `-alias`.
     Alias {
@@ -43,7 +47,7 @@ pub enum Step {
     },
     /// jail_set(2) with `JAIL_CREATE`; undone by jail_remove(2).
     Create(Vec<Param>),
-    /// `ifconfig IF vnet JID`; undone by `-vnet`.
+    /// `ifconfig IF vnet JAIL`; undone by `-vnet`.
     VnetInterface(String),
     /// Drops the temporary `persist` jail(8) added for its commands.
     ClearPersist,
@@ -62,32 +66,35 @@ pub enum Step {
 }
 
 impl fmt::Display for Step {
-    /// One line for `runj apply --dry-run`.
+    /// One line for `runj apply --dry-run`: the parameter it comes from and
+    /// what is done.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let argv = |argv: &[String]| argv.join(" ");
         match self {
             Step::Run {
                 stage,
-                place: Place::Host,
-                command,
-            } => write!(f, "{stage}: {command}"),
-            Step::Run { stage, command, .. } => write!(f, "{stage}: (in the jail) {command}"),
-            Step::Alias { stage, alias } | Step::Unalias { stage, alias } => {
-                let add = matches!(self, Step::Alias { .. });
-                write!(
-                    f,
-                    "{stage}: ifconfig {}",
-                    alias.ifconfig_args(add).join(" ")
-                )
+                place,
+                invocation,
+            } => {
+                let inside = if *place == Place::Jail { "(in the jail) " } else { "" };
+                let bg = if invocation.background { " &" } else { "" };
+                write!(f, "{stage}: {inside}{}{bg}", argv(&invocation.argv))
             }
-            Step::Mount { stage, mount } => write!(f, "{stage}: {mount}"),
+            Step::Alias { stage, alias } => write!(f, "{stage}: {}", argv(&alias.ifconfig_argv(true))),
+            Step::Unalias { stage, alias } => {
+                write!(f, "{stage}: {}", argv(&alias.ifconfig_argv(false)))
+            }
+            Step::Mount { stage, mount } => {
+                write!(f, "{stage}: {}", argv(&trace::mount_argv(mount, true)))
+            }
             Step::Unmount { stage, mount } => {
-                write!(f, "{stage}: umount {}", mount.target().display())
+                write!(f, "{stage}: {}", argv(&trace::mount_argv(mount, false)))
             }
             Step::Create(params) => {
                 let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
                 write!(f, "create: jail_set(JAIL_CREATE) {}", shown.join(" "))
             }
-            Step::VnetInterface(i) => write!(f, "vnet.interface: ifconfig {i} vnet JID"),
+            Step::VnetInterface(i) => write!(f, "vnet.interface: /sbin/ifconfig {i} vnet JAIL"),
             Step::ClearPersist => write!(f, "persist: jail_set(JAIL_UPDATE) jid=JID nopersist"),
             Step::Terminate(t) => write!(
                 f,
@@ -95,6 +102,37 @@ impl fmt::Display for Step {
                 t.as_secs()
             ),
             Step::Remove => write!(f, "remove: jail_remove(JID)"),
+        }
+    }
+}
+
+impl Step {
+    /// The step's lines in the action trace ([`crate::trace`]).
+    pub fn trace(&self, jail: &JailRef, exec: &ExecOptions) -> Vec<String> {
+        let one = |line: String| vec![line];
+        match self {
+            Step::Run {
+                place, invocation, ..
+            } => one(trace::exec_line(
+                *place,
+                exec,
+                invocation.background,
+                &invocation.argv,
+            )),
+            Step::Alias { alias, .. } => one(trace::alias_line(alias, true, exec)),
+            Step::Unalias { alias, .. } => one(trace::alias_line(alias, false, exec)),
+            Step::Mount { mount, .. } => one(trace::mount_line(mount, true, exec)),
+            Step::Unmount { mount, .. } => one(trace::mount_line(mount, false, exec)),
+            Step::Create(params) => one(trace::jail_set_line(true, params)),
+            Step::VnetInterface(i) => one(trace::exec_line(
+                Place::Host,
+                exec,
+                false,
+                &trace::vnet_argv(i, true, &jail.designation),
+            )),
+            Step::ClearPersist => one(trace::clear_persist_line()),
+            Step::Terminate(t) => trace::terminate_lines(t.as_secs()).to_vec(),
+            Step::Remove => one(trace::REMOVE_LINE.to_string()),
         }
     }
 }
@@ -109,6 +147,16 @@ pub struct Sequence {
     pub warnings: Vec<String>,
 }
 
+impl Sequence {
+    /// The whole sequence as the action trace.
+    pub fn trace(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.trace(&self.jail, &self.exec))
+            .collect()
+    }
+}
+
 /// How a jail is kept alive once created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Persist {
@@ -119,9 +167,10 @@ pub enum Persist {
     Always,
 }
 
-/// The `jail -c` steps of a plan, without `command` when `with_command`
-/// is false (an OCI container process takes its place).
-pub fn create_sequence(plan: &JailPlan, persist: Persist, with_command: bool) -> Result<Sequence> {
+/// The `jail -c` steps of a plan. A plan with an OCI process runs it in
+/// place of `exec.start` and `command` (see [`crate::lifecycle`]), so those
+/// are left out when `persist` is [`Persist::Always`] and the plan has one.
+pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
     let jail = jail_ref(plan)?;
     if let Some(file) = plan.mounts.fstab_files.first() {
         return Err(Error::Plan(format!(
@@ -131,19 +180,18 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist, with_command: bool) ->
     let (mut params, warnings) = kernel_params(plan)?;
     let c = &plan.commands;
     let planned_persist = matches!(plan.param("persist"), Some(Value::Bool(true)));
-    let temporary = persist == Persist::AsPlanned
-        && !planned_persist
-        && !(c.start.is_empty()
-            && (c.command.is_empty() || !with_command)
-            && c.poststart.is_empty());
-    if persist == Persist::Always || temporary {
+    // jail.c `create_jail`: a jail with commands to run later persists
+    // while they run; the added `persist` goes first, replacing the
+    // jail's own `persist`/`nopersist`.
+    let needs_persist = persist == Persist::Always
+        || !(c.start.is_empty() && c.command.is_empty() && c.poststart.is_empty());
+    let temporary = persist == Persist::AsPlanned && !planned_persist && needs_persist;
+    if needs_persist && !planned_persist {
         params.retain(|p| p.name != "persist");
-        params.push(Param::flag("persist", true));
+        params.insert(0, Param::flag("persist", true));
     }
     let mut steps = Vec::new();
-    let host =
-        |stage, list: &[String], steps: &mut Vec<Step>| run_steps(stage, Place::Host, list, steps);
-    host("exec.prepare", &c.prepare, &mut steps);
+    run_steps(&mut steps, "exec.prepare", Place::Host, &c.prepare);
     steps.extend(
         aliases(plan)
             .into_iter()
@@ -154,21 +202,33 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist, with_command: bool) ->
             .into_iter()
             .map(|(stage, mount)| Step::Mount { stage, mount }),
     );
-    host("exec.prestart", &c.prestart, &mut steps);
+    run_steps(&mut steps, "exec.prestart", Place::Host, &c.prestart);
     steps.push(Step::Create(params));
-    host("exec.created", &c.created, &mut steps);
+    run_steps(&mut steps, "exec.created", Place::Host, &c.created);
+    for dataset in &plan.zfs_datasets {
+        let script = zfs_attach_script(dataset, &jail.designation);
+        steps.push(Step::Run {
+            stage: "zfs.dataset",
+            place: Place::Host,
+            invocation: Invocation {
+                argv: vec!["/bin/sh".into(), "-c".into(), script],
+                background: false,
+            },
+        });
+    }
     steps.extend(
         plan.network
             .vnet_interfaces
             .iter()
+            .filter(|i| !i.is_empty())
             .cloned()
             .map(Step::VnetInterface),
     );
-    run_steps("exec.start", Place::Jail, &c.start, &mut steps);
-    if with_command {
-        run_steps("command", Place::Jail, &c.command, &mut steps);
+    if !(persist == Persist::Always && plan.process.is_some()) {
+        run_steps(&mut steps, "exec.start", Place::Jail, &c.start);
+        run_steps(&mut steps, "command", Place::Jail, &c.command);
     }
-    host("exec.poststart", &c.poststart, &mut steps);
+    run_steps(&mut steps, "exec.poststart", Place::Host, &c.poststart);
     if temporary {
         steps.push(Step::ClearPersist);
     }
@@ -180,17 +240,29 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist, with_command: bool) ->
     })
 }
 
+/// The script jail(8) runs for each `zfs.dataset` (command.c,
+/// `IP_ZFS_DATASET`): attach the dataset if its `jailed` property is on;
+/// failures are only echoed.
+fn zfs_attach_script(dataset: &str, jail: &str) -> String {
+    format!(
+        "if [ $(/sbin/zfs get -H -o value jailed {dataset}) = on ]; then /sbin/zfs jail {jail} {dataset} || echo error, attaching {dataset} to jail {jail} failed; else echo error, you need to set jailed=on for dataset {dataset}; fi"
+    )
+}
+
 /// The `jail -r` steps of a plan.
 pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
     let jail = jail_ref(plan)?;
     let c = &plan.commands;
     let mut steps = Vec::new();
-    run_steps("exec.prestop", Place::Host, &c.prestop, &mut steps);
-    run_steps("exec.stop", Place::Jail, &c.stop, &mut steps);
+    run_steps(&mut steps, "exec.prestop", Place::Host, &c.prestop);
+    run_steps(&mut steps, "exec.stop", Place::Jail, &c.stop);
+    // command.c `term_procs`: a `stop.timeout` of 0 sends no signal.
     let timeout = plan.exec.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
-    steps.push(Step::Terminate(Duration::from_secs(timeout.into())));
+    if timeout != 0 {
+        steps.push(Step::Terminate(Duration::from_secs(timeout.into())));
+    }
     steps.push(Step::Remove);
-    run_steps("exec.poststop", Place::Host, &c.poststop, &mut steps);
+    run_steps(&mut steps, "exec.poststop", Place::Host, &c.poststop);
     steps.extend(
         mounts(plan, &jail.path)
             .into_iter()
@@ -203,7 +275,7 @@ pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
             .rev()
             .map(|(stage, alias)| Step::Unalias { stage, alias }),
     );
-    run_steps("exec.release", Place::Host, &c.release, &mut steps);
+    run_steps(&mut steps, "exec.release", Place::Host, &c.release);
     Ok(Sequence {
         jail,
         exec: plan.exec.clone(),
@@ -223,15 +295,25 @@ fn jail_ref(plan: &JailPlan) -> Result<JailRef> {
         name: plan.name.clone(),
         path: PathBuf::from(path),
         jid: None,
+        designation: plan
+            .jid
+            .map_or_else(|| plan.name.clone(), |j| j.to_string()),
     })
 }
 
-fn run_steps(stage: &'static str, place: Place, list: &[String], steps: &mut Vec<Step>) {
-    steps.extend(list.iter().map(|command| Step::Run {
-        stage,
-        place,
-        command: command.clone(),
-    }));
+/// The commands of one stage, each as jail(8) runs it; empty and blank
+/// ones run nothing and are left out, as jail(8) skips them.
+fn run_steps(steps: &mut Vec<Step>, stage: &'static str, place: Place, list: &[String]) {
+    steps.extend(
+        list.iter()
+            .map(|command| invocation(command))
+            .filter(|i| !i.argv.is_empty())
+            .map(|invocation| Step::Run {
+                stage,
+                place,
+                invocation,
+            }),
+    );
 }
 
 /// The aliases jail(8) adds: IPv4 then IPv6, for addresses that name an
@@ -257,45 +339,60 @@ fn aliases(plan: &JailPlan) -> Vec<(&'static str, Alias)> {
     all
 }
 
-/// The mounts in jail(8)'s order: `mount` and fstab entries, then devfs,
-/// fdescfs and procfs.
+/// The mounts in jail(8)'s order: `mount` and fstab entries, then devfs
+/// (with `devfs_ruleset` as written, default 4), fdescfs and procfs.
 fn mounts(plan: &JailPlan, root: &std::path::Path) -> Vec<(&'static str, MountPoint)> {
-    let at = |fstype: &str, source: &str, destination: &str, options: Vec<String>| MountPoint {
-        root: root.to_path_buf(),
-        fstype: fstype.into(),
-        source: source.into(),
-        destination: destination.into(),
-        options,
+    let at = |form, fstype: &str, source: &str, destination: &str, options: Vec<String>| {
+        MountPoint {
+            root: root.to_path_buf(),
+            fstype: fstype.into(),
+            source: source.into(),
+            destination: destination.into(),
+            options,
+            form,
+        }
     };
     let m = &plan.mounts;
     let mut all: Vec<_> = m
         .entries
         .iter()
         .map(|e| {
-            (
-                "mount",
-                at(&e.fstype, &e.source, &e.destination, e.options.clone()),
-            )
+            let mount = at(
+                MountForm::Fstab,
+                &e.fstype,
+                &e.source,
+                &e.destination,
+                e.options.clone(),
+            );
+            ("mount", mount)
         })
         .collect();
     if m.devfs {
-        let ruleset = match plan.param("devfs_ruleset") {
-            Some(Value::Int(n)) => *n,
-            _ => DEFAULT_DEVFS_RULESET,
-        };
+        let ruleset = plan
+            .written
+            .iter()
+            .rev()
+            .find(|w| w.name == "devfs_ruleset")
+            .and_then(|w| w.text.clone())
+            .or_else(|| plan.param("devfs_ruleset").map(ToString::to_string))
+            .unwrap_or_else(|| DEFAULT_DEVFS_RULESET.to_string());
+        let options = vec![format!("ruleset={ruleset}")];
         all.push((
             "mount.devfs",
-            at("devfs", "devfs", "/dev", vec![format!("ruleset={ruleset}")]),
+            at(MountForm::Special, "devfs", "devfs", "/dev", options),
         ));
     }
     if m.fdescfs {
         all.push((
             "mount.fdescfs",
-            at("fdescfs", "fdesc", "/dev/fd", Vec::new()),
+            at(MountForm::Special, "fdescfs", "fdesc", "/dev/fd", Vec::new()),
         ));
     }
     if m.procfs {
-        all.push(("mount.procfs", at("procfs", "proc", "/proc", Vec::new())));
+        all.push((
+            "mount.procfs",
+            at(MountForm::Special, "procfs", "proc", "/proc", Vec::new()),
+        ));
     }
     all
 }
@@ -306,10 +403,11 @@ impl Step {
             Step::Run {
                 stage,
                 place,
-                command,
+                invocation,
             } => host.run(&Command {
                 stage,
-                text: command,
+                argv: &invocation.argv,
+                background: invocation.background,
                 place: *place,
                 jail,
                 options: exec,
@@ -320,9 +418,12 @@ impl Step {
                 jail.jid = Some(host.create(params)?);
                 Ok(())
             }
-            Step::VnetInterface(i) => host.move_interface(i, jid(jail)?),
+            Step::VnetInterface(i) => {
+                jid(jail)?;
+                host.move_interface(i, jail)
+            }
             Step::ClearPersist => host.update(jid(jail)?, &[Param::flag("persist", false)]),
-            Step::Terminate(timeout) => terminate(host, jid(jail)?, *timeout),
+            Step::Terminate(timeout) => host.terminate(jid(jail)?, *timeout),
             Step::Remove => host.remove(jid(jail)?),
             Step::Unmount { mount, .. } => host.unmount(mount),
             Step::Unalias { alias, .. } => host.remove_alias(alias),
@@ -336,7 +437,7 @@ impl Step {
             Step::Alias { alias, .. } => host.remove_alias(alias),
             Step::Mount { mount, .. } => host.unmount(mount),
             Step::Create(_) => host.remove(jid(jail)?),
-            Step::VnetInterface(i) => host.return_interface(i, jid(jail)?),
+            Step::VnetInterface(i) => host.return_interface(i, jail),
             _ => Ok(()),
         }
     }
@@ -357,23 +458,6 @@ impl Step {
 fn jid(jail: &JailRef) -> Result<Jid> {
     jail.jid
         .ok_or_else(|| Error::Plan(format!("jail \"{}\" is not running", jail.name)))
-}
-
-/// SIGTERM to every process of the jail, then waits for them to go, at
-/// most `timeout` (jail(8)'s `stop.timeout` phase).
-fn terminate(host: &mut dyn Host, jid: Jid, timeout: Duration) -> Result<()> {
-    for pid in host.processes(jid)? {
-        host.signal(pid, libc::SIGTERM).or_else(ignore_gone)?;
-    }
-    let deadline = Instant::now() + timeout;
-    while !host.processes(jid)?.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(())
-}
-
-fn ignore_gone(e: Error) -> Result<()> {
-    if e.is_gone() { Ok(()) } else { Err(e) }
 }
 
 /// A step that failed, and what failed while unwinding.

@@ -17,6 +17,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::invocation::invocation;
 use crate::lower::set_param;
 use crate::plan::{Commands, JailPlan, Value};
 
@@ -49,23 +50,6 @@ pub(crate) const ALLOW_FIELDS: &[(&str, &str)] = &[
     ("allow.reserved_ports", "reservedPorts"),
     ("allow.suser", "suser"),
 ];
-
-/// Characters that make jail(8) run a command through `/bin/sh -c`
-/// (freebsd/freebsd-src usr.sbin/jail/command.c `run_command`).
-pub const SHELL_CHARS: &[char] = &[
-    '!', '"', '$', '&', '\'', '(', ')', '*', ';', '<', '>', '?', '[', '\\', ']', '`', '{', '|',
-    '}', '~',
-];
-
-/// The argv jail(8) would run for a command string.
-pub fn command_argv(command: &str) -> Vec<String> {
-    let body = command.strip_suffix('&').unwrap_or(command);
-    if body.contains(SHELL_CHARS) {
-        vec!["/bin/sh".into(), "-c".into(), command.into()]
-    } else {
-        command.split_whitespace().map(str::to_string).collect()
-    }
-}
 
 /// Applies the [`PARAM_PREFIX`] annotations of a bundle to a plan, each
 /// typed exactly as the same parameter in jail.conf; [`PROCESS_SOURCE`] is
@@ -380,7 +364,7 @@ pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static st
         .collect();
     let args = match commands.as_slice() {
         [] => return None,
-        [one] => command_argv(one),
+        [one] => invocation(one).argv,
         many => vec![
             "/bin/sh".to_string(),
             "-c".to_string(),
@@ -396,13 +380,6 @@ pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn commands_run_like_jail8() {
-        assert_eq!(command_argv("/bin/sh /etc/rc"), ["/bin/sh", "/etc/rc"]);
-        assert_eq!(command_argv("echo $HOME"), ["/bin/sh", "-c", "echo $HOME"]);
-        assert_eq!(command_argv("a  b\tc"), ["a", "b", "c"]);
-    }
 
     #[test]
     fn annotations_read_back_as_parameters() {

@@ -32,7 +32,7 @@ impl fmt::Display for Change {
 pub fn changes(old: &JailPlan, new: &JailPlan) -> Vec<Change> {
     let flatten = |plan: &JailPlan| {
         let mut leaves = Vec::new();
-        let json = serde_json::to_value(plan).expect("plans serialize");
+        let json = serde_json::to_value(plan.comparable()).expect("plans serialize");
         flatten_into(&mut leaves, String::new(), &json);
         leaves
     };

@@ -8,6 +8,7 @@ mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod fstab;
+pub mod invocation;
 mod lower;
 mod migrate;
 pub mod oci;

@@ -2,10 +2,10 @@
 //! through the [`catalog`](crate::catalog) and checked.
 
 use crate::catalog::{self, Consumer, Type};
-use crate::conf::{Origin, ResolvedJail};
+use crate::conf::{Origin, ResolvedJail, ResolvedParam};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::fstab;
-use crate::plan::{Address, JailPlan, Mount, Value};
+use crate::plan::{Address, JailPlan, Mount, Written};
 use crate::typing::{bool_value, int_value, kernel_value};
 use crate::validate::validate;
 
@@ -55,14 +55,45 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
             }
         }
     }
-    // Without `path` the kernel roots the jail at its creator's root.
-    if plan.path().is_none() {
-        plan.parameters
-            .insert("path".into(), Value::Text("/".into()));
-    }
+    plan.written = jail.params.iter().filter_map(written).collect();
     validate(&plan, &|name| name.to_string(), &mut diagnostics);
     let plan = (!diagnostics.has_errors()).then_some(plan);
     Lowered { plan, diagnostics }
+}
+
+/// A kernel parameter (or one runj does not know, which jail(8) passes to
+/// the kernel too) as jail(8) imports it: freebsd/freebsd-src
+/// usr.sbin/jail/config.c `import_params` takes the last value of a scalar
+/// and joins an array's values with `,`; `check_intparams` has stripped
+/// each address of `iface|`, `/mask` and what follows a space.
+fn written(p: &ResolvedParam) -> Option<Written> {
+    let lookup = catalog::lookup(&p.name);
+    if lookup.is_some_and(|l| l.spec.consumer != Consumer::Kernel) {
+        return None;
+    }
+    let text = match lookup.map(|l| l.spec.ty) {
+        _ if p.values.is_empty() => None,
+        Some(Type::Ip4List | Type::Ip6List) => Some(
+            p.values
+                .iter()
+                .map(|v| address_text(v))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        Some(_) => p.values.last().cloned(),
+        None => Some(p.values.join(",")),
+    };
+    Some(Written {
+        name: p.name.clone(),
+        text,
+    })
+}
+
+/// An `ip4.addr`/`ip6.addr` value as the kernel gets it.
+fn address_text(value: &str) -> &str {
+    let bare = value.split_once('|').map_or(value, |(_, rest)| rest);
+    let bare = bare.split('/').next().unwrap_or(bare);
+    bare.split(' ').next().unwrap_or(bare)
 }
 
 /// Sets one jail.conf parameter (anything but `name` and `mount`) on a

@@ -51,6 +51,27 @@ pub struct JailPlan {
     /// Parameters runj does not know, kept verbatim.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub extra: IndexMap<String, Vec<String>>,
+    /// The kernel parameters as jail.conf wrote them, for a plan lowered
+    /// from jail.conf: jail(8)'s order, each name as spelled and the text
+    /// jail(8) imports. The values passed are the typed ones above; this
+    /// keeps the order and spelling jail(8) would show (`runj apply
+    /// --dry-run --format trace`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub written: Vec<Written>,
+}
+
+/// One kernel parameter as jail(8) hands it to libjail
+/// (freebsd/freebsd-src usr.sbin/jail/config.c `import_params`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Written {
+    /// The name as spelled (`allow.nomount`, `ip4.addr`).
+    pub name: String,
+    /// The text imported: the last value, or every value joined by `,` for
+    /// an address list (stripped of `iface|`, `/mask` and ifconfig
+    /// arguments); `None` when the parameter has no value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A typed kernel parameter value.
@@ -441,6 +462,19 @@ pub struct Hook {
 }
 
 impl JailPlan {
+    /// The plan as two plans are compared (`runj diff`, migration round
+    /// trips): jail.conf's spelling dropped, and `path` made explicit with
+    /// the kernel's default (the creator's root).
+    pub fn comparable(&self) -> JailPlan {
+        let mut plan = self.clone();
+        plan.written.clear();
+        if plan.path().is_none() {
+            plan.parameters
+                .insert("path".into(), Value::Text("/".into()));
+        }
+        plan
+    }
+
     /// A kernel parameter's value.
     pub fn param(&self, name: &str) -> Option<&Value> {
         self.parameters.get(name)

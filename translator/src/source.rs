@@ -109,17 +109,112 @@ fn jailconf_plans(
     let loaded = load(&name)?;
     let mut resolved = resolve(&loaded);
     if let Some(jail) = jail {
-        resolved.retain(|j| j.name == jail);
-        if resolved.is_empty() {
-            return Err(SourceError::NoSuchJail {
-                path: name.into_owned(),
-                jail: jail.to_string(),
-            });
-        }
+        let at = find_jail(&resolved, jail).ok_or_else(|| no_such_jail(&name, jail))?;
+        resolved = vec![resolved.swap_remove(at)];
     }
+    lower_all(&name, &resolved)
+}
+
+/// The jail jail(8) means by a name: state.c `find_jail` looks names up
+/// with bsearch(3) in the jails sorted by name (qsort(3), which keeps the
+/// file's order among equal names for the few jails a file has), so of
+/// several jails with one name it takes the one the search meets first.
+fn find_jail(jails: &[crate::conf::ResolvedJail], name: &str) -> Option<usize> {
+    let mut sorted: Vec<usize> = (0..jails.len()).collect();
+    sorted.sort_by(|a, b| jails[*a].name.as_bytes().cmp(jails[*b].name.as_bytes()));
+    // lib/libc/stdlib/bsearch.c
+    let (mut base, mut lim) = (0, sorted.len());
+    while lim != 0 {
+        let probe = base + (lim >> 1);
+        match name.as_bytes().cmp(jails[sorted[probe]].name.as_bytes()) {
+            std::cmp::Ordering::Equal => return Some(sorted[probe]),
+            std::cmp::Ordering::Greater => {
+                base = probe + 1;
+                lim -= 1;
+            }
+            std::cmp::Ordering::Less => {}
+        }
+        lim >>= 1;
+    }
+    None
+}
+
+fn no_such_jail(path: &str, jail: &str) -> SourceError {
+    SourceError::NoSuchJail {
+        path: path.to_string(),
+        jail: jail.to_string(),
+    }
+}
+
+/// The plans `jail -f FILE -c JAIL` creates, in the order it creates them:
+/// first, depth first, the jails `JAIL` depends on (its `depend` list, then
+/// its dotted parent if the file defines it), then `JAIL`
+/// (freebsd/freebsd-src usr.sbin/jail/state.c `dep_setup`, `dep_check`).
+pub fn with_dependencies(
+    path: &Path,
+    jail: &str,
+) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
+    let name = path.to_string_lossy();
+    let loaded = load(&name)?;
+    let resolved = resolve(&loaded);
+    let mut order = Vec::new();
+    visit(&resolved, jail, &mut order, &mut Vec::new())
+        .map_err(|(jail, message)| plan_error(Path::new(&format!("{name}#{jail}")), message))?;
+    if order.is_empty() {
+        return Err(no_such_jail(&name, jail));
+    }
+    let chosen: Vec<_> = order.iter().map(|i| resolved[*i].clone()).collect();
+    lower_all(&name, &chosen)
+}
+
+/// Adds `jail`'s dependencies, then `jail` itself, to `order` (indices
+/// into `jails`); `path` holds the jails being visited, to find loops.
+fn visit(
+    jails: &[crate::conf::ResolvedJail],
+    jail: &str,
+    order: &mut Vec<usize>,
+    path: &mut Vec<String>,
+) -> Result<(), (String, String)> {
+    let Some(at) = find_jail(jails, jail) else {
+        return Ok(());
+    };
+    if order.contains(&at) {
+        return Ok(());
+    }
+    if path.iter().any(|p| p == jail) {
+        return Err((jail.to_string(), "dependency loop".to_string()));
+    }
+    path.push(jail.to_string());
+    let depends = jails[at]
+        .params
+        .iter()
+        .find(|p| p.name == "depend")
+        .map(|p| p.values.clone())
+        .unwrap_or_default();
+    for dependency in depends.iter().filter(|d| !d.is_empty()) {
+        if find_jail(jails, dependency).is_none() {
+            return Err((
+                jail.to_string(),
+                format!("depends on undefined jail \"{dependency}\""),
+            ));
+        }
+        visit(jails, dependency, order, path)?;
+    }
+    if let Some((parent, _)) = jail.rsplit_once('.') {
+        visit(jails, parent, order, path)?;
+    }
+    path.pop();
+    order.push(at);
+    Ok(())
+}
+
+fn lower_all(
+    name: &str,
+    resolved: &[crate::conf::ResolvedJail],
+) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     let mut plans = Vec::with_capacity(resolved.len());
     let mut warnings = Diagnostics::default();
-    for j in &resolved {
+    for j in resolved {
         let mut lowered = lower(j);
         // `mount.fstab` files are compared by their lines, as `runj migrate`
         // writes them, when they can be read here.

@@ -438,10 +438,7 @@ mod tests {
     }
 
     fn param(name: &str, value: ParamValue) -> Param {
-        Param {
-            name: name.into(),
-            value,
-        }
+        Param::new(name, value)
     }
 
     fn str_param(name: &str, text: &str, max: usize) -> Param {

@@ -41,9 +41,11 @@ use {
     crate::child::run_program,
     crate::error::{Context, Error, Result},
     crate::host::{
-        Alias, Attach, Command, Host, Jid, MountPoint, inside_components, kill, run_placed,
+        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill,
+        run_placed,
     },
     crate::params::Param,
+    crate::trace,
     encode::Operation,
     nix::errno::Errno,
     nix::fcntl::{AtFlags, OFlag, open, openat},
@@ -71,9 +73,8 @@ enum Make {
 #[cfg(target_os = "freebsd")]
 impl FreeBsdHost {
     /// Runs `/sbin/ifconfig ARGS`.
-    fn ifconfig(args: Vec<String>) -> Result<()> {
-        let mut argv = vec!["/sbin/ifconfig".to_string()];
-        argv.extend(args);
+    /// ifconfig(8) with the argv jail(8) runs it with.
+    fn ifconfig(argv: Vec<String>) -> Result<()> {
         run_program("ifconfig", &argv, || Ok(()))
     }
 
@@ -150,11 +151,11 @@ impl Host for FreeBsdHost {
     }
 
     fn add_alias(&mut self, alias: &Alias) -> Result<()> {
-        Self::ifconfig(alias.ifconfig_args(true))
+        Self::ifconfig(alias.ifconfig_argv(true))
     }
 
     fn remove_alias(&mut self, alias: &Alias) -> Result<()> {
-        Self::ifconfig(alias.ifconfig_args(false))
+        Self::ifconfig(alias.ifconfig_argv(false))
     }
 
     /// As mount(8): on a directory (sbin/mount/getmntopts.c `checkpath`),
@@ -241,12 +242,12 @@ impl Host for FreeBsdHost {
         sys::jail_remove(jid)
     }
 
-    fn move_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
-        Self::ifconfig(vec![interface.to_string(), "vnet".into(), jid.to_string()])
+    fn move_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
+        Self::ifconfig(trace::vnet_argv(interface, true, &jail.designation))
     }
 
-    fn return_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
-        Self::ifconfig(vec![interface.to_string(), "-vnet".into(), jid.to_string()])
+    fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
+        Self::ifconfig(trace::vnet_argv(interface, false, &jail.designation))
     }
 
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {

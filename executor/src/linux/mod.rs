@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::child::{Ended, run_program, spawn, wait};
 use crate::error::{Context, Error, Result};
-use crate::host::{Alias, Attach, Command, Host, Jid, MountPoint, kill, run_placed};
+use crate::host::{Alias, Attach, Command, Host, JailRef, Jid, MountPoint, kill, run_placed};
 use crate::params::{JailSys, Param, ParamValue};
 
 /// Parameters the emulation acts on; the others are only reported.
@@ -445,8 +445,8 @@ impl Host for LinuxHost {
         self.unmake(&record.name)
     }
 
-    fn move_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
-        let record = self.record(jid)?;
+    fn move_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
+        let record = self.record(running(jail)?)?;
         let net = self.dir(&record.name).join("net");
         let argv = ["ip", "link", "set", "dev", interface, "netns"].map(String::from);
         let mut argv = argv.to_vec();
@@ -454,8 +454,8 @@ impl Host for LinuxHost {
         run_ip(&argv, None)
     }
 
-    fn return_interface(&mut self, interface: &str, jid: Jid) -> Result<()> {
-        let record = self.record(jid)?;
+    fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
+        let record = self.record(running(jail)?)?;
         self.in_jail_net(&record, &["link", "set", "dev", interface, "netns", "1"])
     }
 
@@ -513,4 +513,10 @@ fn ip_address(verb: &str, alias: &Alias) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// The id of a jail a step needs running.
+fn running(jail: &JailRef) -> Result<Jid> {
+    jail.jid
+        .ok_or_else(|| Error::Plan(format!("jail \"{}\" is not running", jail.name)))
 }

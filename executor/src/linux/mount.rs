@@ -144,6 +144,7 @@ fn devfs(m: &MountPoint, flags: MsFlags) -> Result<()> {
                 source: format!("/dev/{name}"),
                 destination: format!("/{name}"),
                 options: Vec::new(),
+                form: m.form,
             };
             bind(&node, MsFlags::empty())?;
         }
