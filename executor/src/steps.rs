@@ -171,7 +171,14 @@ pub enum Persist {
 /// place of `exec.start` and `command` (see [`crate::lifecycle`]), so those
 /// are left out when `persist` is [`Persist::Always`] and the plan has one.
 pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
-    let jail = jail_ref(plan)?;
+    let jail = jail_ref(plan);
+    // jail.c `create_jail`: a named jail's path must be absolute.
+    if !jail.path.is_absolute() {
+        return Err(Error::Plan(format!(
+            "path: \"{}\" is not an absolute path",
+            jail.path.display()
+        )));
+    }
     if let Some(file) = plan.mounts.fstab_files.first() {
         return Err(Error::Plan(format!(
             "mount.fstab: {file} has not been read; expand the plan's fstab files first"
@@ -251,7 +258,7 @@ fn zfs_attach_script(dataset: &str, jail: &str) -> String {
 
 /// The `jail -r` steps of a plan.
 pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
-    let jail = jail_ref(plan)?;
+    let jail = jail_ref(plan);
     let c = &plan.commands;
     let mut steps = Vec::new();
     run_steps(&mut steps, "exec.prestop", Place::Host, &c.prestop);
@@ -284,21 +291,15 @@ pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
     })
 }
 
-fn jail_ref(plan: &JailPlan) -> Result<JailRef> {
-    let path = plan.path().unwrap_or("/");
-    if !path.starts_with('/') {
-        return Err(Error::Plan(format!(
-            "path: \"{path}\" is not an absolute path"
-        )));
-    }
-    Ok(JailRef {
+fn jail_ref(plan: &JailPlan) -> JailRef {
+    JailRef {
         name: plan.name.clone(),
-        path: PathBuf::from(path),
+        path: PathBuf::from(plan.path().unwrap_or("/")),
         jid: None,
         designation: plan
             .jid
             .map_or_else(|| plan.name.clone(), |j| j.to_string()),
-    })
+    }
 }
 
 /// The commands of one stage, each as jail(8) runs it; empty and blank

@@ -15,7 +15,7 @@ use clap::{Args, ValueEnum};
 use runj_executor::lifecycle::{CreateOptions, Runtime, creation};
 use runj_executor::steps::{self, Persist, Removal, Sequence, create_sequence, remove_sequence};
 use runj_translator::JailPlan;
-use runj_translator::source::{Source, plans, with_dependencies};
+use runj_translator::source::{Source, for_removal, plans, with_dependencies};
 
 use super::runtime::{Global, ready};
 
@@ -62,10 +62,7 @@ fn jail_conf(
     jail: &str,
 ) -> Result<ExitCode> {
     let (mut found, warnings) = if args.remove {
-        plans(&Source::JailConf {
-            path: path.into(),
-            jail: Some(jail.to_string()),
-        })
+        for_removal(path, jail)
     } else {
         with_dependencies(path, jail)
     }

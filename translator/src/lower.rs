@@ -18,6 +18,25 @@ pub struct Lowered {
 
 /// Lowers one resolved jail. A jail that failed to resolve is not lowered.
 pub fn lower(jail: &ResolvedJail) -> Lowered {
+    lower_with(jail, Purpose::Create)
+}
+
+/// Lowers a jail to be removed. `jail -r` checks only jail(8)'s own
+/// parameters (freebsd/freebsd-src usr.sbin/jail/jail.c: `import_params`
+/// runs for `-c` and `-m` alone), so a kernel parameter that does not type
+/// (`devfs_ruleset = NETRULENUM`, a template's `path`) is left out with a
+/// warning rather than refusing the removal.
+pub fn lower_for_removal(jail: &ResolvedJail) -> Lowered {
+    lower_with(jail, Purpose::Remove)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Create,
+    Remove,
+}
+
+fn lower_with(jail: &ResolvedJail, purpose: Purpose) -> Lowered {
     let mut diagnostics = Diagnostics::default();
     for e in &jail.errors {
         diagnostics.push(Diagnostic::error(&jail.name, e.message.clone()).at(e.origin));
@@ -44,6 +63,10 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
             Ok(Some(warning)) => {
                 diagnostics.push(Diagnostic::warning(&p.name, warning).at(p.origin))
             }
+            Err(message) if purpose == Purpose::Remove && is_kernel(&p.name) => {
+                let message = format!("{message}; left out, as jail -r does not check it");
+                diagnostics.push(Diagnostic::warning(&p.name, message).at(p.origin))
+            }
             Err(message) => diagnostics.push(Diagnostic::error(&p.name, message).at(p.origin)),
         }
     }
@@ -56,9 +79,25 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
         }
     }
     plan.written = jail.params.iter().filter_map(written).collect();
-    validate(&plan, &|name| name.to_string(), &mut diagnostics);
+    let mut checks = Diagnostics::default();
+    validate(&plan, &|name| name.to_string(), &mut checks);
+    for d in checks.0 {
+        diagnostics.push(match purpose {
+            Purpose::Remove if d.is_error() => Diagnostic::warning(
+                d.subject,
+                format!("{}; not checked by jail -r", d.message),
+            ),
+            _ => d,
+        });
+    }
     let plan = (!diagnostics.has_errors()).then_some(plan);
     Lowered { plan, diagnostics }
+}
+
+/// Whether jail(8) hands a parameter to the kernel (those runj does not
+/// know included).
+fn is_kernel(name: &str) -> bool {
+    catalog::lookup(name).is_none_or(|l| l.spec.consumer == Consumer::Kernel)
 }
 
 /// A kernel parameter (or one runj does not know, which jail(8) passes to
@@ -67,10 +106,10 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
 /// and joins an array's values with `,`; `check_intparams` has stripped
 /// each address of `iface|`, `/mask` and what follows a space.
 fn written(p: &ResolvedParam) -> Option<Written> {
-    let lookup = catalog::lookup(&p.name);
-    if lookup.is_some_and(|l| l.spec.consumer != Consumer::Kernel) {
+    if !is_kernel(&p.name) {
         return None;
     }
+    let lookup = catalog::lookup(&p.name);
     let text = match lookup.map(|l| l.spec.ty) {
         _ if p.values.is_empty() => None,
         Some(Type::Ip4List | Type::Ip6List) => Some(

@@ -8,7 +8,7 @@ use runj_grammar::{LoadError, load};
 
 use crate::conf::resolve;
 use crate::diagnostic::Diagnostics;
-use crate::lower::{expand_fstab_files, lower};
+use crate::lower::{expand_fstab_files, lower, lower_for_removal};
 use crate::plan::JailPlan;
 
 /// One input as named on the command line.
@@ -112,7 +112,17 @@ fn jailconf_plans(
         let at = find_jail(&resolved, jail).ok_or_else(|| no_such_jail(&name, jail))?;
         resolved = vec![resolved.swap_remove(at)];
     }
-    lower_all(&name, &resolved)
+    lower_all(&name, &resolved, lower)
+}
+
+/// The plan of the jail `jail -f FILE -r JAIL` removes, lowered as `jail
+/// -r` reads it ([`lower_for_removal`]).
+pub fn for_removal(path: &Path, jail: &str) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
+    let name = path.to_string_lossy();
+    let loaded = load(&name)?;
+    let mut resolved = resolve(&loaded);
+    let at = find_jail(&resolved, jail).ok_or_else(|| no_such_jail(&name, jail))?;
+    lower_all(&name, &[resolved.swap_remove(at)], lower_for_removal)
 }
 
 /// The jail jail(8) means by a name: state.c `find_jail` looks names up
@@ -164,7 +174,7 @@ pub fn with_dependencies(
         return Err(no_such_jail(&name, jail));
     }
     let chosen: Vec<_> = order.iter().map(|i| resolved[*i].clone()).collect();
-    lower_all(&name, &chosen)
+    lower_all(&name, &chosen, lower)
 }
 
 /// Adds `jail`'s dependencies, then `jail` itself, to `order` (indices
@@ -211,6 +221,7 @@ fn visit(
 fn lower_all(
     name: &str,
     resolved: &[crate::conf::ResolvedJail],
+    lower: fn(&crate::conf::ResolvedJail) -> crate::Lowered,
 ) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     let mut plans = Vec::with_capacity(resolved.len());
     let mut warnings = Diagnostics::default();
