@@ -76,11 +76,17 @@ impl fmt::Display for Step {
                 place,
                 invocation,
             } => {
-                let inside = if *place == Place::Jail { "(in the jail) " } else { "" };
+                let inside = if *place == Place::Jail {
+                    "(in the jail) "
+                } else {
+                    ""
+                };
                 let bg = if invocation.background { " &" } else { "" };
                 write!(f, "{stage}: {inside}{}{bg}", argv(&invocation.argv))
             }
-            Step::Alias { stage, alias } => write!(f, "{stage}: {}", argv(&alias.ifconfig_argv(true))),
+            Step::Alias { stage, alias } => {
+                write!(f, "{stage}: {}", argv(&alias.ifconfig_argv(true)))
+            }
             Step::Unalias { stage, alias } => {
                 write!(f, "{stage}: {}", argv(&alias.ifconfig_argv(false)))
             }
@@ -343,16 +349,15 @@ fn aliases(plan: &JailPlan) -> Vec<(&'static str, Alias)> {
 /// The mounts in jail(8)'s order: `mount` and fstab entries, then devfs
 /// (with `devfs_ruleset` as written, default 4), fdescfs and procfs.
 fn mounts(plan: &JailPlan, root: &std::path::Path) -> Vec<(&'static str, MountPoint)> {
-    let at = |form, fstype: &str, source: &str, destination: &str, options: Vec<String>| {
-        MountPoint {
+    let at =
+        |form, fstype: &str, source: &str, destination: &str, options: Vec<String>| MountPoint {
             root: root.to_path_buf(),
             fstype: fstype.into(),
             source: source.into(),
             destination: destination.into(),
             options,
             form,
-        }
-    };
+        };
     let m = &plan.mounts;
     let mut all: Vec<_> = m
         .entries
@@ -386,7 +391,13 @@ fn mounts(plan: &JailPlan, root: &std::path::Path) -> Vec<(&'static str, MountPo
     if m.fdescfs {
         all.push((
             "mount.fdescfs",
-            at(MountForm::Special, "fdescfs", "fdesc", "/dev/fd", Vec::new()),
+            at(
+                MountForm::Special,
+                "fdescfs",
+                "fdesc",
+                "/dev/fd",
+                Vec::new(),
+            ),
         ));
     }
     if m.procfs {
@@ -597,89 +608,115 @@ mod tests {
         plan
     }
 
+    fn recorded(sequence: &Sequence, run: impl FnOnce(&mut Recorder)) -> Vec<String> {
+        let mut host = Recorder::with_exec(&sequence.exec);
+        run(&mut host);
+        host.calls
+    }
+
     #[test]
     fn creation_follows_jail8_order() {
-        let sequence = create_sequence(&plan(), Persist::AsPlanned, true).unwrap();
-        let mut host = Recorder::default();
-        assert_eq!(create(&mut host, &sequence).unwrap(), 1);
+        let sequence = create_sequence(&plan(), Persist::AsPlanned).unwrap();
+        let calls = recorded(&sequence, |host| {
+            assert_eq!(create(host, &sequence).unwrap(), 1);
+        });
         assert_eq!(
-            host.calls,
+            calls,
             [
-                "run exec.prepare (host) /bin/prepare",
-                "ifconfig em0 inet 192.0.2.1/24 alias",
-                "ifconfig em0 inet6 2001:db8::1 prefixlen 128 alias",
-                "mount -t nullfs -o ro /src /j/web/src",
-                "mount -t devfs -o ruleset=4 devfs /j/web/dev",
-                "mount -t procfs proc /j/web/proc",
-                "run exec.prestart (host) /bin/prestart",
-                "jail_set create name=\"web\" path=\"/j/web\" ip4.addr=192.0.2.1 ip6.addr=2001:db8::1 persist",
-                "run exec.created (host) /bin/created",
-                "ifconfig epair0b vnet 1",
-                "run exec.start (jail) /bin/start",
-                "run command (jail) /bin/command",
-                "run exec.poststart (host) /bin/poststart",
-                "jail_set update jid=1 nopersist",
+                r#"exec host: ["/bin/prepare"]"#,
+                r#"exec host: ["/sbin/ifconfig","em0","inet","192.0.2.1/24","alias"]"#,
+                r#"exec host: ["/sbin/ifconfig","em0","inet6","2001:db8::1","prefixlen","128","alias"]"#,
+                r#"exec host: ["/sbin/mount","-t","nullfs","-o","ro","/src","/j/web/src"]"#,
+                r#"exec host: ["/sbin/mount","-t","devfs","-oruleset=4",".","/j/web/dev"]"#,
+                r#"exec host: ["/sbin/mount","-t","procfs",".","/j/web/proc"]"#,
+                r#"exec host: ["/bin/prestart"]"#,
+                r#"jail_set create: [["persist",null],["name","web"],["path","/j/web"],["ip4.addr","192.0.2.1"],["ip6.addr","2001:db8::1"]]"#,
+                r#"exec host: ["/bin/created"]"#,
+                r#"exec host: ["/sbin/ifconfig","epair0b","vnet","web"]"#,
+                r#"exec jail: ["/bin/start"]"#,
+                r#"exec jail: ["/bin/command"]"#,
+                r#"exec host: ["/bin/poststart"]"#,
+                r#"jail_set update: [["jid","JID"],["nopersist",null]]"#,
             ]
         );
+        assert_eq!(calls, sequence.trace(), "the run is the dry run");
     }
 
     #[test]
     fn removal_follows_jail8_order() {
         let sequence = remove_sequence(&plan()).unwrap();
-        let mut host = Recorder::default();
-        host.processes = vec![41, 42];
-        remove(&mut host, &sequence, Some(3), Removal::Strict).unwrap();
+        let calls = recorded(&sequence, |host| {
+            host.processes = vec![41, 42];
+            remove(host, &sequence, Some(3), Removal::Strict).unwrap();
+        });
         assert_eq!(
-            host.calls,
+            calls,
             [
-                "run exec.prestop (host) /bin/prestop",
-                "run exec.stop (jail) /bin/stop",
-                "kill -15 41",
-                "kill -15 42",
-                "jail_remove 3",
-                "run exec.poststop (host) /bin/poststop",
-                "umount /j/web/proc",
-                "umount /j/web/dev",
-                "umount /j/web/src",
-                "ifconfig em0 inet6 2001:db8::1 prefixlen 128 -alias",
-                "ifconfig em0 inet 192.0.2.1/24 -alias",
-                "run exec.release (host) /bin/release",
+                r#"exec host: ["/bin/prestop"]"#,
+                r#"exec jail: ["/bin/stop"]"#,
+                "kill jail: SIGTERM",
+                "wait jail: stop.timeout=10",
+                "jail_remove",
+                r#"exec host: ["/bin/poststop"]"#,
+                r#"exec host: ["/sbin/umount","/j/web/proc"]"#,
+                r#"exec host: ["/sbin/umount","/j/web/dev"]"#,
+                r#"exec host: ["/sbin/umount","-t","nullfs","/j/web/src"]"#,
+                r#"exec host: ["/sbin/ifconfig","em0","inet6","2001:db8::1","prefixlen","128","-alias"]"#,
+                r#"exec host: ["/sbin/ifconfig","em0","inet","192.0.2.1/24","-alias"]"#,
+                r#"exec host: ["/bin/release"]"#,
             ]
         );
+        assert_eq!(calls, sequence.trace(), "the run is the dry run");
+    }
+
+    #[test]
+    fn a_stop_timeout_of_zero_signals_nothing() {
+        let mut p = plan();
+        p.exec.stop_timeout = Some(0);
+        let trace = remove_sequence(&p).unwrap().trace();
+        assert!(
+            !trace
+                .iter()
+                .any(|l| l.starts_with("kill") || l.starts_with("wait"))
+        );
+        assert!(trace.contains(&"jail_remove".to_string()));
     }
 
     /// A failure at every call undoes exactly what was done, in reverse,
     /// with the "down" form jail(8) gives each step.
     #[test]
     fn a_failure_at_any_step_unwinds_what_was_done() {
-        let sequence = create_sequence(&plan(), Persist::AsPlanned, true).unwrap();
-        let mut all = Recorder::default();
-        create(&mut all, &sequence).unwrap();
-        for n in 1..=all.calls.len() {
+        let sequence = create_sequence(&plan(), Persist::AsPlanned).unwrap();
+        let all = sequence.trace();
+        for n in 1..=all.len() {
             let mut host = Recorder::failing_at(n);
             let err = create(&mut host, &sequence).unwrap_err();
             assert!(matches!(err.error, Error::Injected(m) if m == n));
-            let done = &all.calls[..n - 1];
-            let undone: Vec<String> = done.iter().rev().filter_map(|c| down(c)).collect();
-            assert_eq!(&host.calls[..n], &all.calls[..n], "failure at {n}");
+            let undone: Vec<String> = all[..n - 1].iter().rev().filter_map(|c| down(c)).collect();
+            assert_eq!(&host.calls[..n], &all[..n], "failure at {n}");
             assert_eq!(host.calls[n..], undone[..], "failure at {n}");
         }
     }
 
-    /// jail(8)'s "down" form of a recorded call; commands have none.
+    /// jail(8)'s "down" form of a traced action; commands have none.
     fn down(call: &str) -> Option<String> {
-        if let Some(rest) = call.strip_suffix(" alias") {
-            return Some(format!("{rest} -alias"));
+        if let Some(rest) = call.strip_suffix(r#","alias"]"#) {
+            return Some(format!(r#"{rest},"-alias"]"#));
         }
-        if call.starts_with("mount ") {
-            let target = call.rsplit(' ').next().unwrap();
-            return Some(format!("umount {target}"));
+        if call.contains(r#""/sbin/mount","-t","nullfs""#) {
+            return Some(r#"exec host: ["/sbin/umount","-t","nullfs","/j/web/src"]"#.into());
+        }
+        if let Some((_, target)) = call
+            .split_once(r#"".",""#)
+            .filter(|_| call.contains("/sbin/mount"))
+        {
+            return Some(format!(r#"exec host: ["/sbin/umount","{target}"#));
         }
         if call.starts_with("jail_set create") {
-            return Some("jail_remove 1".into());
+            return Some("jail_remove".into());
         }
-        if let Some(i) = call.strip_prefix("ifconfig epair0b vnet ") {
-            return Some(format!("ifconfig epair0b -vnet {i}"));
+        if call.contains(r#""epair0b","vnet""#) {
+            return Some(call.replace(r#""vnet""#, r#""-vnet""#));
         }
         None
     }
@@ -688,26 +725,63 @@ mod tests {
     fn persist_is_temporary_only_while_commands_need_it() {
         let mut quiet = plan();
         quiet.commands = Default::default();
-        let s = create_sequence(&quiet, Persist::AsPlanned, true).unwrap();
+        let s = create_sequence(&quiet, Persist::AsPlanned).unwrap();
         assert!(!s.steps.contains(&Step::ClearPersist));
-        let Step::Create(params) = &s.steps[s
-            .steps
-            .iter()
-            .position(|s| matches!(s, Step::Create(_)))
-            .unwrap()]
-        else {
-            unreachable!()
-        };
-        assert!(!params.iter().any(|p| p.name == "persist"));
-        let oci = create_sequence(&plan(), Persist::Always, false).unwrap();
+        assert!(
+            s.trace()
+                .iter()
+                .any(|l| l.starts_with(r#"jail_set create: [["name","web"]"#))
+        );
+        let mut own = plan();
+        own.parameters.insert("persist".into(), Value::Bool(false));
+        let s = create_sequence(&own, Persist::AsPlanned).unwrap();
+        let create = s
+            .trace()
+            .into_iter()
+            .find(|l| l.starts_with("jail_set"))
+            .unwrap();
+        assert!(create.starts_with(r#"jail_set create: [["persist",null],["name","web"]"#));
+        assert!(!create.contains("nopersist"), "{create}");
+    }
+
+    #[test]
+    fn a_container_persists_and_runs_its_process_instead_of_exec_start() {
+        let mut p = plan();
+        p.process = Some(Default::default());
+        let oci = create_sequence(&p, Persist::Always).unwrap();
         assert!(!oci.steps.contains(&Step::ClearPersist));
         assert!(!oci.steps.iter().any(|s| matches!(
             s,
             Step::Run {
-                stage: "command",
+                stage: "command" | "exec.start",
                 ..
             }
         )));
+    }
+
+    #[test]
+    fn commands_run_each_as_jail8_runs_it() {
+        let mut p = plan();
+        p.commands.start = vec![
+            "daemon -f &".into(),
+            "other arg".into(),
+            " ".into(),
+            "a; b".into(),
+        ];
+        let trace = create_sequence(&p, Persist::AsPlanned).unwrap().trace();
+        let jail: Vec<&String> = trace
+            .iter()
+            .filter(|l| l.starts_with("exec jail"))
+            .collect();
+        assert_eq!(
+            jail,
+            [
+                r#"exec jail bg: ["daemon","-f"]"#,
+                r#"exec jail: ["other","arg"]"#,
+                r#"exec jail: ["/bin/sh","-c","a; b"]"#,
+                r#"exec jail: ["/bin/command"]"#,
+            ]
+        );
     }
 
     #[test]
@@ -722,22 +796,25 @@ mod tests {
             !host
                 .calls
                 .iter()
-                .any(|c| c.contains("(jail)") || c.starts_with("jail_remove"))
+                .any(|c| c.starts_with("exec jail") || c.starts_with("jail_remove"))
         );
     }
 
     #[test]
     fn dry_run_lines_name_each_step() {
-        let shown: Vec<String> = create_sequence(&plan(), Persist::AsPlanned, true)
+        let shown: Vec<String> = create_sequence(&plan(), Persist::AsPlanned)
             .unwrap()
             .steps
             .iter()
             .map(ToString::to_string)
             .collect();
-        assert_eq!(shown[1], "ip4.addr: ifconfig em0 inet 192.0.2.1/24 alias");
+        assert_eq!(
+            shown[1],
+            "ip4.addr: /sbin/ifconfig em0 inet 192.0.2.1/24 alias"
+        );
         assert_eq!(
             shown[4],
-            "mount.devfs: mount -t devfs -o ruleset=4 devfs /j/web/dev"
+            "mount.devfs: /sbin/mount -t devfs -oruleset=4 . /j/web/dev"
         );
         assert_eq!(shown[10], "exec.start: (in the jail) /bin/start");
         assert_eq!(
@@ -750,7 +827,7 @@ mod tests {
     fn unread_fstab_files_and_relative_paths_are_refused() {
         let mut p = plan();
         p.mounts.fstab_files = vec!["/etc/fstab.web".into()];
-        let err = create_sequence(&p, Persist::AsPlanned, true).unwrap_err();
+        let err = create_sequence(&p, Persist::AsPlanned).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("mount.fstab: /etc/fstab.web has not been read")
@@ -758,7 +835,11 @@ mod tests {
         let mut p = plan();
         p.parameters
             .insert("path".into(), Value::Text("j/web".into()));
-        let err = remove_sequence(&p).unwrap_err();
+        let err = create_sequence(&p, Persist::AsPlanned).unwrap_err();
         assert_eq!(err.to_string(), "path: \"j/web\" is not an absolute path");
+        assert!(
+            remove_sequence(&p).is_ok(),
+            "jail -r does not check the path"
+        );
     }
 }

@@ -147,7 +147,10 @@ fn container(args: &ApplyArgs, global: &Global, source: &Source) -> Result<ExitC
         return Ok(ExitCode::SUCCESS);
     }
     if args.remove {
-        bail!("{}: a container is removed with `runj delete ID`", args.source);
+        bail!(
+            "{}: a container is removed with `runj delete ID`",
+            args.source
+        );
     }
     let id = args.id.clone().unwrap_or_else(|| plan.name.clone());
     let mut backend = global.host()?;

@@ -130,6 +130,7 @@ mod tests {
         let mut new = plan();
         new.parameters
             .insert("allow.mount".into(), Value::Bool(true));
+        // No path is the kernel's default, the creator's root.
         new.parameters.shift_remove("path");
         new.parameters.insert("securelevel".into(), Value::Int(3));
         let c = changes(&plan(), &new);
@@ -137,7 +138,7 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "- parameters[\"path\"]: \"/j/www\"",
+                "~ parameters[\"path\"]: \"/j/www\" -> \"/\"",
                 "~ parameters[\"allow.mount\"]: false -> true",
                 "+ parameters[\"securelevel\"]: 3",
             ]

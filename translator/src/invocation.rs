@@ -73,8 +73,17 @@ mod tests {
 
     #[test]
     fn a_trailing_ampersand_alone_runs_in_the_background() {
-        assert_eq!(argv("daemon -f &"), (vec!["daemon".into(), "-f".into()], true));
+        assert_eq!(
+            argv("daemon -f &"),
+            (vec!["daemon".into(), "-f".into()], true)
+        );
         assert_eq!(argv("daemon&"), (vec!["daemon".into()], true));
-        assert_eq!(argv("daemon & "), (vec!["/bin/sh".into(), "-c".into(), "daemon & ".into()], false));
+        assert_eq!(
+            argv("daemon & "),
+            (
+                vec!["/bin/sh".into(), "-c".into(), "daemon & ".into()],
+                false
+            )
+        );
     }
 }

@@ -83,10 +83,9 @@ fn lower_with(jail: &ResolvedJail, purpose: Purpose) -> Lowered {
     validate(&plan, &|name| name.to_string(), &mut checks);
     for d in checks.0 {
         diagnostics.push(match purpose {
-            Purpose::Remove if d.is_error() => Diagnostic::warning(
-                d.subject,
-                format!("{}; not checked by jail -r", d.message),
-            ),
+            Purpose::Remove if d.is_error() => {
+                Diagnostic::warning(d.subject, format!("{}; not checked by jail -r", d.message))
+            }
             _ => d,
         });
     }

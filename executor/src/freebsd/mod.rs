@@ -41,8 +41,7 @@ use {
     crate::child::run_program,
     crate::error::{Context, Error, Result},
     crate::host::{
-        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill,
-        run_placed,
+        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill, run_placed,
     },
     crate::params::Param,
     crate::trace,
