@@ -49,32 +49,8 @@ pub enum ParamValue {
     Unknown(String),
 }
 
-/// `disable|new|inherit` (`JAIL_SYS_*` in sys/sys/jail.h).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JailSys {
-    Disable = 0,
-    New = 1,
-    Inherit = 2,
-}
-
-impl JailSys {
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "disable" => JailSys::Disable,
-            "new" => JailSys::New,
-            "inherit" => JailSys::Inherit,
-            _ => return None,
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            JailSys::Disable => "disable",
-            JailSys::New => "new",
-            JailSys::Inherit => "inherit",
-        }
-    }
-}
+/// `disable|new|inherit` (`JAIL_SYS_*` in sys/sys/jail.h), typed in the plan.
+pub use runj_translator::plan::Mode as JailSys;
 
 impl Param {
     /// A parameter imported as the value spells itself: a boolean by its
@@ -265,6 +241,7 @@ fn typed(name: &str, value: &Value) -> Result<Param> {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(i64::from(*b)),
         Value::Text(t) => t.parse().map_err(|_| bad("an integer")),
+        Value::Mode(m) => Ok(*m as i64),
     };
     let value = match spec.map(|s| s.ty) {
         Some(Type::Int) => ParamValue::Int(int()?.try_into().map_err(|_| bad("a 32-bit integer"))?),
@@ -281,10 +258,8 @@ fn typed(name: &str, value: &Value) -> Result<Param> {
             _ => int()? != 0,
         }),
         Some(Type::JailSys) => match value {
-            Value::Text(t) => ParamValue::JailSys(
-                JailSys::parse(t).ok_or_else(|| bad("disable, new or inherit"))?,
-            ),
-            _ => jailsys_number(int()?).ok_or_else(|| bad("disable, new or inherit"))?,
+            Value::Mode(mode) => ParamValue::JailSys(*mode),
+            _ => return Err(bad("disable, new or inherit")),
         },
         Some(Type::Str(max)) => ParamValue::Str {
             text: value.to_string(),
@@ -296,15 +271,6 @@ fn typed(name: &str, value: &Value) -> Result<Param> {
         },
     };
     Ok(Param::new(name, value))
-}
-
-fn jailsys_number(n: i64) -> Option<ParamValue> {
-    Some(ParamValue::JailSys(match n {
-        0 => JailSys::Disable,
-        1 => JailSys::New,
-        2 => JailSys::Inherit,
-        _ => return None,
-    }))
 }
 
 #[cfg(test)]
@@ -320,7 +286,7 @@ mod tests {
         let p = &mut plan.parameters;
         p.insert("path".into(), Value::Text("/j/web".into()));
         p.insert("host.hostname".into(), Value::Text("web.example".into()));
-        p.insert("vnet".into(), Value::Text("new".into()));
+        p.insert("vnet".into(), Value::Mode(JailSys::New));
         p.insert("allow.mount".into(), Value::Bool(false));
         p.insert("securelevel".into(), Value::Int(3));
         p.insert("exec.timeout".into(), Value::Int(5));

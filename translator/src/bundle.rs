@@ -380,6 +380,7 @@ pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Mode;
 
     #[test]
     fn annotations_read_back_as_parameters() {
@@ -424,7 +425,7 @@ mod tests {
         plan.parameters
             .insert("host.hostname".into(), Value::Text("www.example".into()));
         plan.parameters
-            .insert("vnet".into(), Value::Text("new".into()));
+            .insert("vnet".into(), Value::Mode(Mode::New));
         plan.parameters
             .insert("allow.raw_sockets".into(), Value::Bool(true));
         plan.parameters.insert("securelevel".into(), Value::Int(3));

@@ -23,7 +23,11 @@ pub struct JailPlan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jid: Option<i32>,
     /// Kernel parameters (jail_set(2)) but addresses, in order.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "typed_parameters"
+    )]
     pub parameters: IndexMap<String, Value>,
     #[serde(default, skip_serializing_if = "Network::is_empty")]
     pub network: Network,
@@ -80,8 +84,10 @@ pub struct Written {
 pub enum Value {
     Bool(bool),
     Int(i64),
-    /// A string, or a `disable`/`new`/`inherit` mode.
     Text(String),
+    /// A jailsys parameter's mode. Written as its name; a plan read back
+    /// types it by the parameter's name ([`typed_parameters`]).
+    Mode(Mode),
 }
 
 impl fmt::Display for Value {
@@ -90,8 +96,62 @@ impl fmt::Display for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Text(s) => f.write_str(s),
+            Value::Mode(m) => f.write_str(m.name()),
         }
     }
+}
+
+/// A jailsys value: `JAIL_SYS_DISABLE`, `JAIL_SYS_NEW`, `JAIL_SYS_INHERIT`
+/// (freebsd/freebsd-src sys/sys/jail.h), as jail_set(2) takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Disable = 0,
+    New = 1,
+    Inherit = 2,
+}
+
+impl Mode {
+    /// A mode by name or number, as libjail imports it: no value (or an
+    /// empty one) means `new` (lib/libjail/jail.c `jailparam_import`).
+    pub fn parse(text: &str) -> Option<Mode> {
+        Some(match text {
+            "" | "new" | "1" => Mode::New,
+            "disable" | "0" => Mode::Disable,
+            "inherit" | "2" => Mode::Inherit,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Disable => "disable",
+            Mode::New => "new",
+            Mode::Inherit => "inherit",
+        }
+    }
+}
+
+/// Reads `parameters` typed by the catalog: a jailsys parameter's mode is
+/// a [`Value::Mode`], not text.
+fn typed_parameters<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<IndexMap<String, Value>, D::Error> {
+    let mut parameters = IndexMap::<String, Value>::deserialize(d)?;
+    for (name, value) in &mut parameters {
+        let jailsys = crate::catalog::lookup(name)
+            .is_some_and(|l| l.spec.ty == crate::catalog::Type::JailSys && !l.negated);
+        if !jailsys {
+            continue;
+        }
+        let text = value.to_string();
+        *value = Value::Mode(Mode::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "parameters.{name}: \"{text}\" is not disable, new or inherit"
+            ))
+        })?);
+    }
+    Ok(parameters)
 }
 
 /// Addresses and interfaces.
@@ -523,6 +583,29 @@ mod tests {
         ] {
             assert!(text.parse::<Address>().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn modes_are_typed_by_the_parameter_s_name() {
+        let plan: JailPlan = serde_json::from_str(
+            r#"{"name":"a","parameters":{"vnet":"new","ip4":2,"host.hostname":"new"}}"#,
+        )
+        .unwrap();
+        assert_eq!(plan.param("vnet"), Some(&Value::Mode(Mode::New)));
+        assert_eq!(plan.param("ip4"), Some(&Value::Mode(Mode::Inherit)));
+        assert_eq!(
+            plan.param("host.hostname"),
+            Some(&Value::Text("new".into()))
+        );
+        let err = serde_json::from_str::<JailPlan>(r#"{"name":"a","parameters":{"vnet":"old"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("parameters.vnet: \"old\" is not disable, new or inherit"),
+            "{err}"
+        );
+        let toml = toml::to_string(&plan).unwrap();
+        assert_eq!(toml::from_str::<JailPlan>(&toml).unwrap(), plan);
     }
 
     #[test]

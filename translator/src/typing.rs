@@ -3,7 +3,7 @@
 //! `check_intparams`; lib/libjail/jail.c `jailparam_import`).
 
 use crate::catalog::{Spec, Type};
-use crate::plan::Value;
+use crate::plan::{Mode, Value};
 
 /// A scalar takes the last of several values, as jail(8) and libjail do.
 fn last(values: &[String]) -> Option<&str> {
@@ -53,15 +53,9 @@ fn int_range(name: &str, ty: Type) -> (i64, i64) {
 
 /// `disable`, `new` or `inherit`, or the integer 0, 1 or 2; no value (or
 /// an empty one) means `new` (libjail: "an empty value means new").
-pub fn jailsys_value(values: &[String]) -> Result<&'static str, String> {
-    match last(values) {
-        None | Some("") | Some("new") | Some("1") => Ok("new"),
-        Some("disable") | Some("0") => Ok("disable"),
-        Some("inherit") | Some("2") => Ok("inherit"),
-        Some(v) => Err(format!(
-            "invalid value \"{v}\": expected disable, new or inherit"
-        )),
-    }
+pub fn jailsys_value(values: &[String]) -> Result<Mode, String> {
+    let v = last(values).unwrap_or("");
+    Mode::parse(v).ok_or_else(|| format!("invalid value \"{v}\": expected disable, new or inherit"))
 }
 
 /// Types a kernel scalar parameter (not an address list).
@@ -77,7 +71,7 @@ pub fn kernel_value(
             let (min, max) = int_range(name, spec.ty);
             int_value(values, min, max).map(Value::Int)
         }
-        Type::JailSys => jailsys_value(values).map(|s| Value::Text(s.to_string())),
+        Type::JailSys => jailsys_value(values).map(Value::Mode),
         Type::Str(max) => {
             let v = last(values).unwrap_or("");
             if v.len() >= max {
@@ -136,9 +130,9 @@ mod tests {
 
     #[test]
     fn jailsys_modes() {
-        assert_eq!(jailsys_value(&[]), Ok("new"));
-        assert_eq!(jailsys_value(&v(&["2"])), Ok("inherit"));
-        assert_eq!(jailsys_value(&v(&["disable"])), Ok("disable"));
+        assert_eq!(jailsys_value(&[]), Ok(Mode::New));
+        assert_eq!(jailsys_value(&v(&["2"])), Ok(Mode::Inherit));
+        assert_eq!(jailsys_value(&v(&["disable"])), Ok(Mode::Disable));
         assert!(jailsys_value(&v(&["shared"])).is_err());
     }
 }

@@ -8,7 +8,7 @@ use crate::plan::{JailPlan, Value};
 /// parameter was set (itself for jail.conf, a JSON path for a bundle).
 pub fn validate(plan: &JailPlan, subject: &dyn Fn(&str) -> String, out: &mut Diagnostics) {
     let mode = |name: &str| match plan.param(name) {
-        Some(Value::Text(m)) => Some(m.as_str()),
+        Some(Value::Mode(m)) => Some(m.name()),
         _ => None,
     };
     if plan.name.is_empty() {

@@ -120,7 +120,7 @@ prop_compose! {
         plan.parameters.insert("allow.raw_sockets".into(), Value::Bool(raw_sockets));
         plan.parameters.insert("securelevel".into(), Value::Int(securelevel));
         if ip4.is_empty() && ip6.is_empty() {
-            plan.parameters.insert("vnet".into(), Value::Text(vnet.into()));
+            plan.parameters.insert("vnet".into(), Value::Mode(runj_translator::plan::Mode::parse(vnet).unwrap()));
         }
         plan.network.ip4 = ip4;
         plan.network.ip6 = ip6;

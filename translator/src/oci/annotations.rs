@@ -172,7 +172,7 @@ mod tests {
     }
 
     fn text(s: &str) -> Option<Value> {
-        Some(Value::Text(s.into()))
+        Some(Value::Mode(crate::plan::Mode::parse(s).unwrap()))
     }
 
     #[test]

@@ -156,7 +156,7 @@ fn numeric_address(text: &str, v4: bool) -> Result<Address, String> {
 mod tests {
     use super::*;
     use crate::oci::freebsd::{SharingMode, SharingModeNoDisable};
-    use crate::plan::Value;
+    use crate::plan::{Mode, Value};
 
     fn applied(jail: &Jail) -> (Tracked, Report) {
         let mut t = Tracked::default();
@@ -195,7 +195,7 @@ mod tests {
         assert!(report.diagnostics.0.is_empty(), "{:?}", report.diagnostics);
         assert_eq!(t.parent.as_deref(), Some("pod"));
         let p = &t.plan.parameters;
-        let text = |s: &str| Value::Text(s.into());
+        let text = |s: &str| Value::Mode(Mode::parse(s).unwrap());
         assert_eq!(p["host"], text("new"));
         assert_eq!(p["ip4"], text("new"));
         assert_eq!(p["ip6"], text("disable"));
@@ -236,7 +236,7 @@ mod tests {
             ..Jail::default()
         };
         let (t, _) = applied(&jail);
-        assert_eq!(t.plan.param("vnet"), Some(&Value::Text("new".into())));
+        assert_eq!(t.plan.param("vnet"), Some(&Value::Mode(Mode::New)));
         assert_eq!(t.plan.network.vnet_interfaces, ["epair0b"]);
     }
 

@@ -298,7 +298,7 @@ mod tests {
     use serde_json::{Value as Json, json};
 
     use super::*;
-    use crate::plan::Value;
+    use crate::plan::{Mode, Value};
 
     /// Compiles a bundle directory named `dir` holding `config` (and
     /// `ext` as runj.ext.json); the plan and the diagnostics as text.
@@ -426,7 +426,7 @@ mod tests {
         let (plan, shown) = compiled("b", c.clone(), Some(ext), &BundleOptions::default());
         assert!(shown.is_empty(), "{shown:?}");
         let plan = plan.unwrap();
-        assert_eq!(plan.param("vnet"), Some(&Value::Text("new".into())));
+        assert_eq!(plan.param("vnet"), Some(&Value::Mode(Mode::New)));
         assert_eq!(plan.network.vnet_interfaces, ["epair0b"]);
         let tmp = tempfile::tempdir().unwrap();
         let explicit = BundleOptions {

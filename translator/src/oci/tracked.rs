@@ -136,7 +136,7 @@ fn conflict(report: &mut Report, key: &str, earlier: (&str, &str), now: (&str, &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Value;
+    use crate::plan::{Mode, Value};
 
     #[test]
     fn same_values_agree_different_ones_conflict() {
@@ -161,7 +161,7 @@ mod tests {
             report.diagnostics.0[0].to_string(),
             "error: annotations[\"org.freebsd.jail.vnet\"]: sets vnet to \"inherit\", but freebsd.jail.vnet sets it to \"new\""
         );
-        assert_eq!(t.plan.param("vnet"), Some(&Value::Text("new".into())));
+        assert_eq!(t.plan.param("vnet"), Some(&Value::Mode(Mode::New)));
     }
 
     #[test]
@@ -171,9 +171,9 @@ mod tests {
         t.param("a", "ip4", &["disable"], &mut report);
         t.apply("b", &mut report, |plan| {
             plan.parameters
-                .insert("ip4".into(), Value::Text("inherit".into()));
+                .insert("ip4".into(), Value::Mode(Mode::Inherit));
             plan.parameters
-                .insert("ip6".into(), Value::Text("inherit".into()));
+                .insert("ip6".into(), Value::Mode(Mode::Inherit));
             Ok(None)
         });
         assert!(report.diagnostics.has_errors());
