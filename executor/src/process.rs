@@ -12,7 +12,6 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use nix::pty::{Winsize, openpty};
-use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
 use nix::sys::stat::{Mode, umask};
 use nix::unistd::{Pid, chdir, dup2_stderr, dup2_stdin, dup2_stdout, setsid};
@@ -70,8 +69,7 @@ pub fn launch(launch: &Launch<'_>, attach: &dyn Attach) -> Result<Pid> {
         attach.attach().map_err(|e| format!("join the jail: {e}"))?;
         chdir(p.cwd.as_str()).map_err(|e| format!("chdir to {}: {}", p.cwd, e.desc()))?;
         for (resource, limit) in &limits {
-            setrlimit(*resource, rlim(limit.soft), rlim(limit.hard))
-                .map_err(|e| format!("setrlimit {}: {}", limit.kind, e.desc()))?;
+            set_limit(*resource, limit)?;
         }
         if let Some(mask) = p.umask {
             umask(Mode::from_bits_truncate(mask as _));
@@ -163,29 +161,114 @@ fn rlim(value: u64) -> libc::rlim_t {
     libc::rlim_t::try_from(value).unwrap_or(libc::RLIM_INFINITY)
 }
 
-/// The rlimit named as in the runtime-spec (`RLIMIT_NOFILE`, …).
-fn resource(limit: &Rlimit) -> Result<(Resource, &Rlimit)> {
-    let name = limit.kind.strip_prefix("RLIMIT_").unwrap_or(&limit.kind);
-    let resource = match name {
-        #[cfg(not(target_os = "freebsd"))]
-        "AS" => Resource::RLIMIT_AS,
-        #[cfg(target_os = "freebsd")]
-        "AS" => Resource::RLIMIT_VMEM,
-        "CORE" => Resource::RLIMIT_CORE,
-        "CPU" => Resource::RLIMIT_CPU,
-        "DATA" => Resource::RLIMIT_DATA,
-        "FSIZE" => Resource::RLIMIT_FSIZE,
-        "MEMLOCK" => Resource::RLIMIT_MEMLOCK,
-        "NOFILE" => Resource::RLIMIT_NOFILE,
-        "NPROC" => Resource::RLIMIT_NPROC,
-        "RSS" => Resource::RLIMIT_RSS,
-        "STACK" => Resource::RLIMIT_STACK,
-        _ => {
-            return Err(Error::Unsupported(format!(
-                "process.rlimits: {} is not a limit runj sets on this system",
-                limit.kind
-            )));
-        }
+/// A limit's resource on this system: FreeBSD's number from the plan's
+/// table ([`runj_translator::plan::RLIMITS`]); in the Linux emulation the
+/// same resource where Linux has it, an error where it has none.
+fn resource(limit: &Rlimit) -> Result<(i32, &Rlimit)> {
+    let freebsd = limit.freebsd_resource().ok_or_else(|| {
+        Error::Unsupported(format!(
+            "process.rlimits: {} is not a FreeBSD resource limit",
+            limit.kind
+        ))
+    })?;
+    let here = system_resource(freebsd).ok_or_else(|| {
+        Error::Unsupported(format!(
+            "process.rlimits: {} has no equivalent in the Linux emulation",
+            limit.kind
+        ))
+    })?;
+    Ok((here, limit))
+}
+
+#[cfg(target_os = "freebsd")]
+fn system_resource(freebsd: i32) -> Option<i32> {
+    Some(freebsd)
+}
+
+/// FreeBSD's resource numbers as Linux's (sys/sys/resource.h against
+/// Linux's asm-generic/resource.h); the others have no Linux counterpart.
+#[cfg(not(target_os = "freebsd"))]
+fn system_resource(freebsd: i32) -> Option<i32> {
+    let linux = match freebsd {
+        0 => libc::RLIMIT_CPU,
+        1 => libc::RLIMIT_FSIZE,
+        2 => libc::RLIMIT_DATA,
+        3 => libc::RLIMIT_STACK,
+        4 => libc::RLIMIT_CORE,
+        5 => libc::RLIMIT_RSS,
+        6 => libc::RLIMIT_MEMLOCK,
+        7 => libc::RLIMIT_NPROC,
+        8 => libc::RLIMIT_NOFILE,
+        10 => libc::RLIMIT_AS,
+        _ => return None,
     };
-    Ok((resource, limit))
+    i32::try_from(linux).ok()
+}
+
+/// setrlimit(2), in the forked child.
+fn set_limit(resource: i32, limit: &Rlimit) -> Result<(), String> {
+    let value = libc::rlimit {
+        rlim_cur: rlim(limit.soft),
+        rlim_max: rlim(limit.hard),
+    };
+    // SAFETY: a plain system call with a valid pointer to a local value.
+    if unsafe { libc::setrlimit(resource as _, &value) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(format!("setrlimit {}: {e}", limit.kind));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runj_translator::plan::RLIMITS;
+
+    fn limit(kind: &str) -> Rlimit {
+        Rlimit {
+            kind: kind.into(),
+            soft: 64,
+            hard: 128,
+        }
+    }
+
+    /// Every limit a plan may hold is one this system sets, or an error
+    /// that says the emulation has none (never a limit dropped).
+    #[test]
+    fn every_planned_limit_is_set_or_refused() {
+        for (kind, number) in RLIMITS {
+            match resource(&limit(kind)) {
+                Ok((here, _)) if cfg!(target_os = "freebsd") => assert_eq!(here, *number),
+                Ok((here, _)) => assert!(here >= 0, "{kind}"),
+                Err(Error::Unsupported(m)) => {
+                    assert!(!cfg!(target_os = "freebsd"), "{kind}: {m}");
+                    assert!(m.contains("no equivalent in the Linux emulation"), "{m}");
+                }
+                Err(e) => panic!("{kind}: {e}"),
+            }
+        }
+        let err = resource(&limit("RLIMIT_LOCKS")).unwrap_err().to_string();
+        assert!(err.contains("not a FreeBSD resource limit"), "{err}");
+    }
+
+    /// The number given to setrlimit(2) is the limit named: a forked child
+    /// sets RLIMIT_NOFILE and reads it back with getrlimit(2).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_limit_set_is_the_one_named() {
+        let nofile = limit("RLIMIT_NOFILE");
+        let (r, l) = resource(&nofile).unwrap();
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                let ok = set_limit(r, l).is_ok()
+                    && nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+                        == Ok((64, 128));
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
+    }
 }

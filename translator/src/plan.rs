@@ -486,6 +486,41 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
+/// FreeBSD's resource limits, by runtime-spec name, with their numbers
+/// (freebsd/freebsd-src sys/sys/resource.h; `RLIMIT_AS` is
+/// `RLIMIT_VMEM`): what a plan may limit, and what setrlimit(2) is given.
+pub const RLIMITS: &[(&str, i32)] = &[
+    ("RLIMIT_CPU", 0),
+    ("RLIMIT_FSIZE", 1),
+    ("RLIMIT_DATA", 2),
+    ("RLIMIT_STACK", 3),
+    ("RLIMIT_CORE", 4),
+    ("RLIMIT_RSS", 5),
+    ("RLIMIT_MEMLOCK", 6),
+    ("RLIMIT_NPROC", 7),
+    ("RLIMIT_NOFILE", 8),
+    ("RLIMIT_SBSIZE", 9),
+    ("RLIMIT_VMEM", 10),
+    ("RLIMIT_AS", 10),
+    ("RLIMIT_NPTS", 11),
+    ("RLIMIT_SWAP", 12),
+    ("RLIMIT_KQUEUES", 13),
+    ("RLIMIT_UMTXP", 14),
+    ("RLIMIT_PIPEBUF", 15),
+];
+
+impl Rlimit {
+    /// The limit's FreeBSD resource number, if FreeBSD has it.
+    pub fn freebsd_resource(&self) -> Option<i32> {
+        freebsd_resource(&self.kind)
+    }
+}
+
+/// A limit's FreeBSD resource number by its runtime-spec name.
+pub fn freebsd_resource(kind: &str) -> Option<i32> {
+    RLIMITS.iter().find(|(n, _)| *n == kind).map(|(_, r)| *r)
+}
+
 /// OCI hooks by stage.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

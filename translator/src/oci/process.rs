@@ -9,28 +9,7 @@ use oci_spec::runtime::Process as OciProcess;
 
 use super::config::Rlimit as OciRlimit;
 use super::report::Report;
-use crate::plan::{ConsoleSize, Process, Rlimit, User};
-
-/// FreeBSD's resource limits (freebsd/freebsd-src sys/sys/resource.h).
-const FREEBSD_RLIMITS: &[&str] = &[
-    "RLIMIT_CPU",
-    "RLIMIT_FSIZE",
-    "RLIMIT_DATA",
-    "RLIMIT_STACK",
-    "RLIMIT_CORE",
-    "RLIMIT_RSS",
-    "RLIMIT_MEMLOCK",
-    "RLIMIT_NPROC",
-    "RLIMIT_NOFILE",
-    "RLIMIT_SBSIZE",
-    "RLIMIT_VMEM",
-    "RLIMIT_AS",
-    "RLIMIT_NPTS",
-    "RLIMIT_SWAP",
-    "RLIMIT_KQUEUES",
-    "RLIMIT_UMTXP",
-    "RLIMIT_PIPEBUF",
-];
+use crate::plan::{ConsoleSize, Process, Rlimit, User, freebsd_resource};
 
 /// Linux's resource limits that FreeBSD lacks (getrlimit(2) on Linux).
 const LINUX_RLIMITS: &[&str] = &[
@@ -128,7 +107,7 @@ fn translate_rlimits(rlimits: &[OciRlimit], report: &mut Report) -> Vec<Rlimit> 
                 format!("{at}.type"),
                 &format!("{kind} is a Linux resource limit FreeBSD does not have"),
             );
-        } else if !FREEBSD_RLIMITS.contains(&kind) {
+        } else if freebsd_resource(kind).is_none() {
             report.error(
                 format!("{at}.type"),
                 format!("{kind} is not a FreeBSD resource limit (getrlimit(2))"),
