@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use nix::unistd::Pid;
 use runj_translator::JailPlan;
-use runj_translator::bundle::derived_process;
+use runj_translator::invocation::derived_process;
 use runj_translator::plan::Process;
 
 use crate::child::{Ended, wait};

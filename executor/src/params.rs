@@ -100,14 +100,7 @@ fn joined<T: ToString>(items: &[T]) -> String {
         .join(",")
 }
 
-/// The `no` spelling of a boolean name (`persist` → `nopersist`,
-/// `allow.mount` → `allow.nomount`).
-pub fn negated_name(name: &str) -> String {
-    match name.rsplit_once('.') {
-        Some((prefix, last)) => format!("{prefix}.no{last}"),
-        None => format!("no{name}"),
-    }
-}
+pub use runj_translator::catalog::negated_name;
 
 impl fmt::Display for Param {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -143,7 +136,7 @@ pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
     let mut unwritten = params;
     let mut ordered = Vec::with_capacity(unwritten.len());
     for w in &plan.written {
-        let positive = positive_name(&w.name);
+        let positive = runj_translator::catalog::positive_name(&w.name);
         let at = unwritten
             .iter()
             .position(|p| p.name == positive || p.name == w.name);
@@ -167,17 +160,6 @@ pub fn kernel_params(plan: &JailPlan) -> Result<(Vec<Param>, Vec<String>)> {
     }
     ordered.extend(unwritten);
     Ok((ordered, warnings))
-}
-
-/// The positive name of a catalogued boolean written with `no`.
-fn positive_name(name: &str) -> String {
-    match lookup(name) {
-        Some(l) if l.negated => match name.rsplit_once('.') {
-            Some((prefix, last)) => format!("{prefix}.{}", &last[2..]),
-            None => name[2..].to_string(),
-        },
-        _ => name.to_string(),
-    }
 }
 
 /// The plan's kernel parameters, typed, in the default order.

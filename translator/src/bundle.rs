@@ -17,9 +17,9 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::invocation::invocation;
+use crate::invocation::derived_args;
 use crate::lower::set_param;
-use crate::plan::{Commands, JailPlan, Value};
+use crate::plan::{JailPlan, Value};
 
 /// Prefix of the annotations that carry jail parameters.
 pub const PARAM_PREFIX: &str = "org.freebsd.jail.param.";
@@ -333,48 +333,6 @@ impl BundleEmitter {
             .insert(PROCESS_SOURCE.into(), json!(sources.join(",")));
         Some(json!({ "args": args, "cwd": "/", "user": { "uid": 0, "gid": 0 } }))
     }
-}
-
-/// The argv of the OCI process that jail(8)'s `exec.start` and `command`
-/// lists amount to (one command: its argv by jail(8)'s rule; several: one
-/// `/bin/sh -c` script joining them with `&&`), and the lists it came from;
-/// `None` when they hold no command.
-/// The OCI process jail(8)'s `exec.start` and `command` amount to, run
-/// from `/`: what a migrated bundle's [`PROCESS_SOURCE`] annotation names.
-pub fn derived_process(c: &Commands) -> Option<crate::plan::Process> {
-    derived_args(c).map(|(args, _)| crate::plan::Process {
-        args,
-        cwd: "/".into(),
-        ..crate::plan::Process::default()
-    })
-}
-
-pub(crate) fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static str>)> {
-    let sources: Vec<&'static str> = [("exec.start", &c.start), ("command", &c.command)]
-        .into_iter()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(n, _)| n)
-        .collect();
-    // Blank commands run nothing; they stay in the kept lists.
-    let commands: Vec<&String> = c
-        .start
-        .iter()
-        .chain(&c.command)
-        .filter(|s| !s.trim().is_empty())
-        .collect();
-    let args = match commands.as_slice() {
-        [] => return None,
-        [one] => invocation(one).argv,
-        many => vec![
-            "/bin/sh".to_string(),
-            "-c".to_string(),
-            many.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" && "),
-        ],
-    };
-    Some((args, sources))
 }
 
 #[cfg(test)]

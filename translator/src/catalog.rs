@@ -193,6 +193,37 @@ pub struct Lookup {
     pub negated: bool,
 }
 
+/// The `no` spelling of a boolean's name: the last component takes the
+/// `no` (`persist` → `nopersist`, `allow.mount` → `allow.nomount`), as
+/// libjail's `JP_NOBOOL` and jail(8)'s `bool_param` read it.
+pub fn negated_name(name: &str) -> String {
+    match name.rsplit_once('.') {
+        Some((prefix, last)) => format!("{prefix}.no{last}"),
+        None => format!("no{name}"),
+    }
+}
+
+/// The name without the `no` its last component starts with
+/// (`nopersist` → `persist`, `allow.nomount` → `allow.mount`).
+pub fn without_no(name: &str) -> Option<String> {
+    let (prefix, last) = name.rsplit_once('.').map_or(("", name), |(p, l)| (p, l));
+    let rest = last.strip_prefix("no")?;
+    Some(if prefix.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{prefix}.{rest}")
+    })
+}
+
+/// The positive name of a parameter: a catalogued boolean written with
+/// `no` without it, anything else as it is.
+pub fn positive_name(name: &str) -> String {
+    match lookup(name) {
+        Some(l) if l.negated => without_no(name).unwrap_or_else(|| name.to_string()),
+        _ => name.to_string(),
+    }
+}
+
 /// Finds a parameter, also under its `no` form for booleans and for the
 /// dynamic families `allow.mount.<fs>` (boolean) and `meta.<key>`,
 /// `env.<key>` (key-value). `None` for a parameter runj does not know.
@@ -203,15 +234,7 @@ pub fn lookup(name: &str) -> Option<Lookup> {
             negated: false,
         });
     }
-    let (prefix, last) = name.rsplit_once('.').map_or(("", name), |(p, l)| (p, l));
-    let positive = last.strip_prefix("no").map(|rest| {
-        if prefix.is_empty() {
-            rest.to_string()
-        } else {
-            format!("{prefix}.{rest}")
-        }
-    });
-    if let Some(positive) = positive
+    if let Some(positive) = without_no(name)
         && let Some(spec) = find(&positive).filter(|s| s.ty == Bool)
     {
         return Some(Lookup {

@@ -91,13 +91,7 @@ fn name(text: &str) -> Name {
     }
 }
 
-/// The `no` spelling of a boolean (`allow.mount` → `allow.nomount`).
-pub fn negated_name(name: &str) -> String {
-    match name.rsplit_once('.') {
-        Some((prefix, last)) => format!("{prefix}.no{last}"),
-        None => format!("no{name}"),
-    }
-}
+pub use crate::catalog::negated_name;
 
 impl Emitter {
     fn param(&mut self, param: &str, values: Vec<String>) {

@@ -4,6 +4,8 @@
 //! single `&` ending it, which starts the command in the background;
 //! otherwise split on white space and executed directly.
 
+use crate::plan::{Commands, Process};
+
 /// Characters that make jail(8) run a command through `/bin/sh -c`.
 pub const SHELL_CHARS: &[char] = &[
     '!', '"', '$', '&', '\'', '(', ')', '*', ';', '<', '>', '?', '[', '\\', ']', '`', '{', '|',
@@ -47,6 +49,64 @@ pub fn invocation(command: &str) -> Invocation {
     }
 }
 
+/// The OCI process jail(8)'s `exec.start` and `command` amount to, run
+/// from `/`: what a migrated bundle's process is, and what `runj create`
+/// runs for a jail.conf plan.
+pub fn derived_process(c: &Commands) -> Option<Process> {
+    derived_args(c).map(|(args, _)| Process {
+        args,
+        cwd: "/".into(),
+        ..Process::default()
+    })
+}
+
+/// The argv of that process, and the lists it came from; `None` when they
+/// hold no command. One command is its own argv; several become one
+/// `/bin/sh -c` script that runs each as jail(8) would, in order, stopping
+/// at the first that fails: a background one (`daemon &`) started and not
+/// waited for, the last one `exec`ed so that it is the container process.
+pub fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static str>)> {
+    let sources: Vec<&'static str> = [("exec.start", &c.start), ("command", &c.command)]
+        .into_iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(n, _)| n)
+        .collect();
+    // Blank commands run nothing (jail(8) skips them); they stay in the
+    // kept lists.
+    let commands: Vec<Invocation> = c
+        .start
+        .iter()
+        .chain(&c.command)
+        .map(|s| invocation(s))
+        .filter(|i| !i.argv.is_empty())
+        .collect();
+    let args = match commands.as_slice() {
+        [] => return None,
+        [one] if !one.background => one.argv.clone(),
+        many => vec!["/bin/sh".into(), "-c".into(), script(many)],
+    };
+    Some((args, sources))
+}
+
+/// A shell script running each command as jail(8) runs it.
+fn script(commands: &[Invocation]) -> String {
+    let last = commands.len() - 1;
+    let lines: Vec<String> = commands
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let words =
+                shlex::try_join(i.argv.iter().map(String::as_str)).expect("argv without NUL bytes");
+            match (i.background, n == last) {
+                (true, _) => format!("{words} &"),
+                (false, true) => format!("exec {words}"),
+                (false, false) => format!("{words} || exit"),
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +129,48 @@ mod tests {
         assert_eq!(argv("a & b").0, ["/bin/sh", "-c", "a & b"]);
         assert_eq!(argv("a; b &").0, ["/bin/sh", "-c", "a; b &"]);
         assert_eq!(argv("a && b &").0, ["/bin/sh", "-c", "a && b &"]);
+    }
+
+    fn commands(start: &[&str], command: &[&str]) -> Commands {
+        Commands {
+            start: start.iter().map(|s| s.to_string()).collect(),
+            command: command.iter().map(|s| s.to_string()).collect(),
+            ..Commands::default()
+        }
+    }
+
+    /// Runs a derived process's argv with /bin/sh and returns its output.
+    fn output(args: &[String]) -> String {
+        let out = std::process::Command::new(&args[0])
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn several_commands_run_each_as_jail8_would() {
+        let (args, sources) = derived_args(&commands(
+            &["sleep 0 &", "echo 'a b'", " "],
+            &["echo $0 done"],
+        ))
+        .unwrap();
+        assert_eq!(sources, ["exec.start", "command"]);
+        assert_eq!(args[..2], ["/bin/sh", "-c"]);
+        assert_eq!(
+            args[2],
+            "sleep 0 &\n/bin/sh -c \"echo 'a b'\" || exit\nexec /bin/sh -c 'echo $0 done'"
+        );
+        assert_eq!(output(&args), "a b\n/bin/sh done\n");
+    }
+
+    #[test]
+    fn the_first_failure_stops_the_rest() {
+        let (args, _) = derived_args(&commands(&["false", "echo never"], &[])).unwrap();
+        assert_eq!(output(&args), "");
+        let (one, _) = derived_args(&commands(&["/bin/sh /etc/rc", ""], &[])).unwrap();
+        assert_eq!(one, ["/bin/sh", "/etc/rc"]);
+        assert_eq!(derived_args(&commands(&["  "], &[])), None);
     }
 
     #[test]

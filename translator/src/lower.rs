@@ -156,17 +156,6 @@ pub(crate) fn set_param(
     Ok(None)
 }
 
-/// The positive spelling of a boolean's name (`allow.nomount` → `allow.mount`).
-fn positive_name(name: &str, negated: bool) -> String {
-    if !negated {
-        return name.to_string();
-    }
-    match name.rsplit_once('.') {
-        Some((prefix, last)) => format!("{prefix}.{}", &last[2..]),
-        None => name[2..].to_string(),
-    }
-}
-
 fn kernel(
     plan: &mut JailPlan,
     name: &str,
@@ -202,8 +191,7 @@ fn kernel(
         }
         _ => {
             let value = kernel_value(&l.spec, name, l.negated, values)?;
-            plan.parameters
-                .insert(positive_name(name, l.negated), value);
+            plan.parameters.insert(catalog::positive_name(name), value);
             Ok(())
         }
     }

@@ -14,6 +14,7 @@ use runj_translator::catalog::lookup;
 use crate::error::{Error, Result};
 use crate::host::Jid;
 use crate::params::{JailSys, Param, ParamValue, negated_name};
+use runj_translator::catalog::without_no;
 
 /// `JAIL_ERRMSGLEN`, the size of libjail's errmsg buffer
 /// (freebsd/freebsd-src lib/libjail/jail.h).
@@ -356,22 +357,10 @@ fn flag(name: &str, on: bool, negated: bool) -> Result<(String, Option<Vec<u8>>)
         (true, _) => name.to_string(),
         (false, false) => negated_name(name),
         (false, true) => {
-            positive_name(name).ok_or_else(|| Error::Plan(format!("mismatched boolean: {name}")))?
+            without_no(name).ok_or_else(|| Error::Plan(format!("mismatched boolean: {name}")))?
         }
     };
     Ok((sent, None))
-}
-
-/// The name without the `no` its last component starts with
-/// (`nopersist` → `persist`, `allow.nomount` → `allow.mount`).
-pub fn positive_name(name: &str) -> Option<String> {
-    let (prefix, last) = name.rsplit_once('.').map_or(("", name), |(p, l)| (p, l));
-    let rest = last.strip_prefix("no")?;
-    Some(if prefix.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{prefix}.{rest}")
-    })
 }
 
 /// An `unsigned long` of this machine.
@@ -824,11 +813,8 @@ mod tests {
 
     #[test]
     fn positive_names_drop_the_last_components_no() {
-        assert_eq!(positive_name("nopersist").as_deref(), Some("persist"));
-        assert_eq!(
-            positive_name("allow.nomount").as_deref(),
-            Some("allow.mount")
-        );
-        assert_eq!(positive_name("allow.mount"), None);
+        assert_eq!(without_no("nopersist").as_deref(), Some("persist"));
+        assert_eq!(without_no("allow.nomount").as_deref(), Some("allow.mount"));
+        assert_eq!(without_no("allow.mount"), None);
     }
 }

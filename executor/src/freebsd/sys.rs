@@ -11,9 +11,10 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::encode::{KernelType, Request, positive_name};
+use super::encode::{KernelType, Request};
 use crate::error::{Context, Error, Result};
 use crate::host::Jid;
+use runj_translator::catalog::without_no;
 
 unsafe extern "C" {
     /// setfib(2), which the `libc` crate does not declare
@@ -195,7 +196,7 @@ pub fn param_type(name: &str) -> Result<KernelType> {
     if let Some(ty) = described(name)? {
         return Ok(ty);
     }
-    if let Some(positive) = positive_name(name)
+    if let Some(positive) = without_no(name)
         && let Some(KernelType::Bool { .. }) = described(&positive)?
     {
         return Ok(KernelType::Bool { negated: true });

@@ -271,7 +271,7 @@ fn process(config: &Config, plan: &mut JailPlan, report: &mut Report) {
         plan.process = Some(process);
         return;
     }
-    let derived = crate::bundle::derived_process(&plan.commands);
+    let derived = crate::invocation::derived_process(&plan.commands);
     if derived.as_ref() != Some(&process) {
         report.error(
             annotations::label(PROCESS_SOURCE),
