@@ -496,3 +496,60 @@ fn every_example_bundle_runs_or_is_refused_and_leaves_the_host_clean() {
         );
     }
 }
+
+/// `runj apply FILE#JAIL` creates a jail.conf jail as `jail -c` does, its
+/// dependency first, running each step the dry run prints; `--remove`
+/// takes it down as `jail -r` does and leaves nothing.
+#[test]
+fn a_jail_conf_jail_is_created_and_removed_as_jail8_does() {
+    let Some(lab) = Lab::new() else { return };
+    let root = lab.rootfs();
+    let conf = lab.dir.path().join("jail.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "path = \"{root}\";\npersist;\n\
+             base {{ exec.start = \"touch /tmp/base-started\"; }}\n\
+             web {{ depend = base; host.hostname = web.example; mount.devfs;\n\
+             exec.start = \"sh -c 'hostname > /tmp/web-host'\", \"touch /tmp/web-second\";\n\
+             exec.poststop = \"touch {root}/tmp/web-stopped\"; }}\n",
+            root = root.display()
+        ),
+    )
+    .unwrap();
+    let source = format!("{}#web", conf.display());
+    let dry = lab.ok(&["apply", "--dry-run", "--format", "trace", &source]);
+    let trace = stdout(&dry);
+    let lines: Vec<&str> = trace.lines().collect();
+    assert_eq!(lines.len(), 6, "{trace}");
+    assert!(
+        lines[0].starts_with(r#"jail_set create: [["name","base"]"#),
+        "{trace}"
+    );
+    assert!(
+        lines[2].starts_with(r#"exec host: ["/sbin/mount","-t","devfs""#),
+        "{trace}"
+    );
+    assert_eq!(
+        lines[5], r#"exec jail: ["touch","/tmp/web-second"]"#,
+        "{trace}"
+    );
+    lab.ok(&["apply", &source]);
+    for made in ["base-started", "web-second"] {
+        assert!(root.join("tmp").join(made).exists(), "{made} missing");
+    }
+    let host = std::fs::read_to_string(root.join("tmp/web-host")).unwrap();
+    assert_eq!(host, "web.example\n");
+    let again = lab.runj(&["apply", &source]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("\"base\" already exists"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    for jail in ["web", "base"] {
+        lab.ok(&["apply", "--remove", &format!("{}#{jail}", conf.display())]);
+    }
+    assert!(root.join("tmp/web-stopped").exists());
+    lab.assert_clean();
+}
