@@ -553,3 +553,78 @@ fn a_jail_conf_jail_is_created_and_removed_as_jail8_does() {
     assert!(root.join("tmp/web-stopped").exists());
     lab.assert_clean();
 }
+
+/// An annotation must not run a command on the host (the hole runj had:
+/// `org.freebsd.jail.param.exec.prestart` ran as root before the jail
+/// existed). Refused with the annotation named and nothing created; taken
+/// only when the operator trusts annotations.
+#[test]
+fn an_annotation_runs_no_host_command_unless_trusted() {
+    let Some(lab) = Lab::new() else { return };
+    let marker = lab.dir.path().join("owned");
+    let hostile = |key: &str, value: String| json!({ "annotations": { key: value } });
+    let bundle = lab.bundle();
+    let run = |extra: &[&str], env: Option<&str>| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend(["c1", "-b", bundle.to_str().unwrap()]);
+        let mut command = lab.runj(&args);
+        command.env_remove("RUNJ_TRUST_ANNOTATIONS");
+        if let Some(value) = env {
+            command.env("RUNJ_TRUST_ANNOTATIONS", value);
+        }
+        command.stdin(Stdio::null()).output().unwrap()
+    };
+    for (key, value) in [
+        (
+            "org.freebsd.jail.param.exec.prestart",
+            format!(r#"["touch {}"]"#, marker.display()),
+        ),
+        (
+            "org.freebsd.jail.param.exec.poststop",
+            format!(r#"["touch {}"]"#, marker.display()),
+        ),
+        (
+            "org.freebsd.jail.param.exec.created",
+            format!(r#""touch {}""#, marker.display()),
+        ),
+    ] {
+        lab.config("true", hostile(key, value));
+        let out = run(&[], None);
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("annotations[\"{key}\"]")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("acts on the host"), "{stderr}");
+        assert!(!marker.exists(), "{key} ran on the host");
+        lab.assert_clean();
+    }
+    lab.config(
+        "true",
+        hostile(
+            "org.freebsd.jail.param.exec.prestart",
+            format!(r#"["touch {}"]"#, marker.display()),
+        ),
+    );
+    let out = run(&["--trust-annotations"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(marker.exists(), "trusted, the host command runs");
+    std::fs::remove_file(&marker).unwrap();
+    let out = run(&[], Some("true"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        marker.exists(),
+        "RUNJ_TRUST_ANNOTATIONS=true trusts them too"
+    );
+    lab.assert_clean();
+}

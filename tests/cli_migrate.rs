@@ -65,8 +65,16 @@ fn migrates_each_jail_and_reports_failures() {
     );
     let db = config(out, "db");
     assert_eq!(
-        db["annotations"]["org.freebsd.jail.param.exec.prestart"],
-        r#"["ifconfig epair0 create"]"#
+        db["annotations"].get("org.freebsd.jail.param.exec.prestart"),
+        None,
+        "a host command is no annotation"
+    );
+    let trusted: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("db/runj.jail.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        trusted["exec.prestart"],
+        serde_json::json!(["ifconfig epair0 create"])
     );
     let report = std::fs::read_to_string(out.join("MIGRATION.md")).unwrap();
     assert!(
@@ -75,7 +83,7 @@ fn migrates_each_jail_and_reports_failures() {
     );
     assert!(report.contains("## broken (FAILED)"), "{report}");
     assert!(
-        report.contains("exec.prestart: host commands are kept as an annotation"),
+        report.contains("exec.prestart: host commands are kept in the bundle's runj.jail.json"),
         "{report}"
     );
 }

@@ -87,7 +87,9 @@ fn round_trip(jails: &[ResolvedJail], what: &str) -> Vec<String> {
         };
         let dir = out.path().join(&m.jail);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        for (name, text) in config.texts() {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
         let compiled = compile(&dir, &BundleOptions::default());
         let errors: Vec<String> = compiled
             .diagnostics

@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Each bundle's `config.json` and `MIGRATION.md`, in directory order, with
-/// the temporary output directory replaced by `[OUT]`.
+/// Each bundle's `config.json` and `runj.jail.json`, and `MIGRATION.md`,
+/// in directory order, with the temporary output directory replaced by
+/// `[OUT]`.
 fn migrated(conf: &Path) -> String {
     let out = tempfile::tempdir().unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_runj"))
@@ -22,16 +23,18 @@ fn migrated(conf: &Path) -> String {
         .collect();
     entries.sort();
     for entry in entries {
-        let file = if entry.is_dir() {
-            entry.join("config.json")
+        let files = if entry.is_dir() {
+            vec![entry.join("config.json"), entry.join("runj.jail.json")]
         } else {
-            entry.clone()
+            vec![entry.clone()]
         };
-        let name = file.strip_prefix(out.path()).unwrap().display().to_string();
-        text.push_str(&format!(
-            "\n===== {name} =====\n{}",
-            std::fs::read_to_string(&file).unwrap()
-        ));
+        for file in files.into_iter().filter(|f| f.exists()) {
+            let name = file.strip_prefix(out.path()).unwrap().display().to_string();
+            text.push_str(&format!(
+                "\n===== {name} =====\n{}",
+                std::fs::read_to_string(&file).unwrap()
+            ));
+        }
     }
     text.replace(out.path().to_str().unwrap(), "[OUT]")
 }

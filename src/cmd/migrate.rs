@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use runj_grammar::load;
+use runj_translator::bundle::JAIL_FILE;
 use runj_translator::conf::resolve;
 use runj_translator::{Migration, migrate_all, report};
 
@@ -93,23 +94,37 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
     })
 }
 
-/// Writes `DIR/<jail>/config.json`, refusing to replace one without --force.
+/// Writes `DIR/<jail>/config.json` (and `runj.jail.json` when the jail
+/// has parameters no annotation may carry), refusing to replace a bundle
+/// without --force. A stale `runj.jail.json` of a replaced bundle is
+/// removed.
 fn write_bundle(args: &MigrateArgs, m: &Migration) -> Result<()> {
-    let Some(config) = &m.config else {
+    let Some(files) = &m.config else {
         return Ok(());
     };
     let dir = bundle_dir(&args.output, &m.jail)?;
-    let path = dir.join("config.json");
-    let text = serde_json::to_string_pretty(config)? + "\n";
+    let texts = files.texts();
     if args.dry_run {
-        println!("== {} ==\n{text}", path.display());
+        for (name, text) in &texts {
+            println!("== {} ==\n{text}", dir.join(name).display());
+        }
         return Ok(());
     }
-    if path.exists() && !args.force {
-        anyhow::bail!("{} exists; use --force to replace it", path.display());
+    let config = dir.join("config.json");
+    if config.exists() && !args.force {
+        anyhow::bail!("{} exists; use --force to replace it", config.display());
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    super::atomic::write(&path, &text)
+    let jail_file = dir.join(JAIL_FILE);
+    if files.jail_file.is_none() && jail_file.exists() {
+        std::fs::remove_file(&jail_file)
+            .with_context(|| format!("removing {}", jail_file.display()))?;
+    }
+    // config.json last: a bundle is complete once it is there.
+    for (name, text) in texts.iter().rev() {
+        super::atomic::write(&dir.join(name), text)?;
+    }
+    Ok(())
 }
 
 /// The bundle directory of a jail; its name must be one path component.

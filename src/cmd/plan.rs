@@ -27,6 +27,10 @@ pub struct PlanArgs {
     /// Drop the fields runj cannot honour, with a warning, instead of failing.
     #[arg(long)]
     allow_unsupported: bool,
+    /// Take also what acts on the host or widens the jail from the
+    /// bundle's annotations (docs/security.md).
+    #[arg(long, env = "RUNJ_TRUST_ANNOTATIONS")]
+    trust_annotations: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +45,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         id: args.id.clone(),
         ext: args.ext.clone(),
         allow_unsupported: args.allow_unsupported,
+        trust_annotations: args.trust_annotations,
     };
     let compiled = compile(&args.bundle, &options);
     report(&compiled.diagnostics);

@@ -125,6 +125,10 @@ pub struct BundleArgs {
     /// Drop the fields runj cannot honour, with a warning, instead of failing.
     #[arg(long, env = "RUNJ_ALLOW_UNSUPPORTED")]
     pub allow_unsupported: bool,
+    /// Take also what acts on the host or widens the jail from the
+    /// bundle's annotations (docs/security.md).
+    #[arg(long, env = "RUNJ_TRUST_ANNOTATIONS")]
+    pub trust_annotations: bool,
 }
 
 /// The plan of a bundle for container `id`, its fstab files read; the
@@ -139,6 +143,7 @@ pub fn bundle_plan(
         id: Some(id.to_string()),
         ext: args.ext.clone(),
         allow_unsupported: args.allow_unsupported,
+        trust_annotations: args.trust_annotations,
     };
     let compiled = compile(bundle, &options);
     let mut errors = Vec::new();

@@ -16,7 +16,6 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::invocation::derived_args;
 use crate::lower::set_param;
 use crate::plan::{JailPlan, Value};
@@ -51,25 +50,18 @@ pub(crate) const ALLOW_FIELDS: &[(&str, &str)] = &[
     ("allow.suser", "suser"),
 ];
 
-/// Applies the [`PARAM_PREFIX`] annotations of a bundle to a plan, each
-/// typed exactly as the same parameter in jail.conf; [`PROCESS_SOURCE`] is
-/// returned so that the caller knows the OCI process is derived.
-pub fn apply_param_annotations<'a>(
-    plan: &mut JailPlan,
-    annotations: impl IntoIterator<Item = (&'a String, &'a String)>,
-    diagnostics: &mut Diagnostics,
-) {
-    for (key, text) in annotations {
-        let Some(result) = param_annotation(plan, key, text) else {
-            continue;
-        };
-        let subject = format!("annotations[\"{key}\"]");
-        match result {
-            Ok(None) => {}
-            Ok(Some(warning)) => diagnostics.push(Diagnostic::warning(subject, warning)),
-            Err(message) => diagnostics.push(Diagnostic::error(subject, message)),
-        }
-    }
+/// The file in a bundle directory that carries jail parameters no
+/// annotation may set (docs/security.md): a JSON object of parameter
+/// names and values, as in the [`PARAM_PREFIX`] annotations.
+pub const JAIL_FILE: &str = "runj.jail.json";
+
+/// Whether annotations may set what acts on the host or widens the jail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Only what [`crate::trust::refusal`] lets through.
+    Untrusted,
+    /// Anything: the operator writes the annotations.
+    Trusted,
 }
 
 /// Applies one annotation if it is a [`PARAM_PREFIX`] one (`None` if not):
@@ -78,15 +70,36 @@ pub(crate) fn param_annotation(
     plan: &mut JailPlan,
     key: &str,
     text: &str,
+    trust: Trust,
 ) -> Option<Result<Option<String>, String>> {
     let param = key.strip_prefix(PARAM_PREFIX)?;
     Some(
         serde_json::from_str::<Json>(text)
-            .map_err(|e| e.to_string())
-            .and_then(|j| param_values(&j))
             .map_err(|e| format!("not a JSON parameter value: {e}"))
-            .and_then(|values| set_param(plan, param, &values)),
+            .and_then(|j| param_values(&j).map_err(|e| format!("not a JSON parameter value: {e}")))
+            .and_then(|values| {
+                if trust == Trust::Untrusted
+                    && let Some(why) = crate::trust::refusal(param, &values, plan)
+                {
+                    return Err(format!(
+                        "{why}: not taken from an annotation (write it in the bundle's {JAIL_FILE}, \
+                         or trust annotations with --trust-annotations)"
+                    ));
+                }
+                set_param(plan, param, &values)
+            }),
     )
+}
+
+/// Applies one parameter of a bundle's [`JAIL_FILE`], as jail.conf would
+/// set it.
+pub(crate) fn file_param(
+    plan: &mut JailPlan,
+    name: &str,
+    value: &Json,
+) -> Result<Option<String>, String> {
+    let values = param_values(value).map_err(|e| format!("not a JSON parameter value: {e}"))?;
+    set_param(plan, name, &values)
 }
 
 /// A JSON annotation value as jail.conf values: `true` is a bare boolean,
@@ -111,12 +124,34 @@ fn param_values(json: &Json) -> Result<Vec<String>, String> {
     }
 }
 
-/// The bundle's `config.json` for a plan.
-pub fn config_json(plan: &JailPlan) -> Json {
+/// A bundle's files for a plan: `config.json`, and the [`JAIL_FILE`] with
+/// the parameters no annotation may carry, if there are any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundleFiles {
+    pub config: Json,
+    pub jail_file: Option<Json>,
+}
+
+impl BundleFiles {
+    /// Each file's name in the bundle directory and its text.
+    pub fn texts(&self) -> Vec<(&'static str, String)> {
+        let pretty =
+            |j: &Json| serde_json::to_string_pretty(j).expect("JSON values serialize") + "\n";
+        let mut files = vec![("config.json", pretty(&self.config))];
+        if let Some(j) = &self.jail_file {
+            files.push((JAIL_FILE, pretty(j)));
+        }
+        files
+    }
+}
+
+/// The bundle's files for a plan.
+pub fn bundle_files(plan: &JailPlan) -> BundleFiles {
     let mut e = BundleEmitter {
         annotations: Map::new(),
         jail: Map::new(),
         allow: Map::new(),
+        jail_file: Map::new(),
     };
     let mut config = Map::new();
     config.insert("ociVersion".into(), json!("1.3.0"));
@@ -161,17 +196,28 @@ pub fn config_json(plan: &JailPlan) -> Json {
     if !annotations.is_empty() {
         config.insert("annotations".into(), Json::Object(annotations));
     }
-    Json::Object(config)
+    BundleFiles {
+        config: Json::Object(config),
+        jail_file: (!e.jail_file.is_empty()).then(|| Json::Object(e.jail_file)),
+    }
 }
 
 struct BundleEmitter {
     annotations: Map<String, Json>,
     jail: Map<String, Json>,
     allow: Map<String, Json>,
+    jail_file: Map<String, Json>,
 }
 
 impl BundleEmitter {
+    /// Keeps a parameter the runtime-spec has no field for: as an
+    /// annotation, or in the [`JAIL_FILE`] when no annotation may set it.
     fn keep(&mut self, param: &str, value: Json) {
+        let values = param_values(&value).expect("kept values are strings, numbers or booleans");
+        if crate::trust::refusal(param, &values, &JailPlan::default()).is_some() {
+            self.jail_file.insert(param.to_string(), value);
+            return;
+        }
         let encoded = serde_json::to_string(&value).expect("JSON values serialize");
         self.annotations
             .insert(format!("{PARAM_PREFIX}{param}"), Json::String(encoded));
@@ -338,6 +384,7 @@ impl BundleEmitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::{Diagnostic, Diagnostics};
     use crate::plan::Mode;
 
     #[test]
@@ -356,7 +403,14 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        apply_param_annotations(&mut plan, annotations.iter().map(|(k, v)| (k, v)), &mut d);
+        for (key, text) in &annotations {
+            let subject = format!("annotations[\"{key}\"]");
+            match param_annotation(&mut plan, key, text, Trust::Trusted) {
+                None | Some(Ok(None)) => {}
+                Some(Ok(Some(w))) => d.push(Diagnostic::warning(subject, w)),
+                Some(Err(e)) => d.push(Diagnostic::error(subject, e)),
+            }
+        }
         assert_eq!(plan.param("securelevel"), Some(&Value::Int(3)));
         assert_eq!(plan.param("allow.mount"), Some(&Value::Bool(false)));
         assert_eq!(plan.commands.prestart, ["a", "b"]);
@@ -389,7 +443,13 @@ mod tests {
         plan.parameters.insert("securelevel".into(), Value::Int(3));
         plan.commands.start = vec!["/bin/sh /etc/rc".into()];
         plan.mounts.devfs = true;
-        let c = config_json(&plan);
+        plan.commands.prestart = vec!["touch /tmp/x".into()];
+        let files = bundle_files(&plan);
+        let c = files.config;
+        assert_eq!(
+            files.jail_file,
+            Some(json!({ "exec.prestart": ["touch /tmp/x"], "mount.devfs": true }))
+        );
         assert_eq!(c["root"]["path"], "/j/www");
         assert_eq!(c["hostname"], "www.example");
         assert_eq!(c["freebsd"]["jail"]["vnet"], "new");
@@ -401,7 +461,8 @@ mod tests {
             a["org.freebsd.jail.param.exec.start"],
             r#"["/bin/sh /etc/rc"]"#
         );
-        assert_eq!(a["org.freebsd.jail.param.mount.devfs"], "true");
+        assert_eq!(a.get("org.freebsd.jail.param.mount.devfs"), None);
+        assert_eq!(a.get("org.freebsd.jail.param.exec.prestart"), None);
         assert_eq!(a[PROCESS_SOURCE], "exec.start");
     }
 }

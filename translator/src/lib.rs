@@ -14,6 +14,7 @@ mod migrate;
 pub mod oci;
 pub mod plan;
 pub mod source;
+pub mod trust;
 mod typing;
 mod validate;
 

@@ -5,9 +5,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
-
-use crate::bundle::config_json;
+use crate::bundle::{BundleFiles, bundle_files};
 use crate::conf::ResolvedJail;
 use crate::diagnostic::Diagnostic;
 use crate::lower::{expand_fstab_files, lower};
@@ -17,8 +15,8 @@ use crate::plan::JailPlan;
 #[derive(Debug, Clone)]
 pub struct Migration {
     pub jail: String,
-    /// The bundle's `config.json`, unless the jail could not be migrated.
-    pub config: Option<Json>,
+    /// The bundle's files, unless the jail could not be migrated.
+    pub config: Option<BundleFiles>,
     /// Errors (when `config` is `None`) and notes for the report.
     pub notes: Vec<Diagnostic>,
 }
@@ -69,7 +67,7 @@ pub fn migrate(jail: &ResolvedJail) -> Migration {
     notes.extend(lifetime_notes(&plan));
     Migration {
         jail: plan.name.clone(),
-        config: Some(config_json(&plan)),
+        config: Some(bundle_files(&plan)),
         notes,
     }
 }
@@ -98,7 +96,7 @@ fn lifetime_notes(plan: &JailPlan) -> Vec<Diagnostic> {
         if host_stages.contains(&stage) && !list.is_empty() {
             notes.push(Diagnostic::warning(
                 stage,
-                "host commands are kept as an annotation and run by the runj executor; other OCI runtimes ignore them",
+                "host commands are kept in the bundle's runj.jail.json and run by the runj executor; other OCI runtimes ignore them",
             ));
         }
     }

@@ -66,7 +66,9 @@ fn migrated_bundles_plan_back_to_their_jails() {
             .unwrap_or_else(|| panic!("{}: {:?}", jail.name, migration.notes));
         let bundle = dir.path().join(&jail.name);
         std::fs::create_dir(&bundle).unwrap();
-        std::fs::write(bundle.join("config.json"), config.to_string()).unwrap();
+        for (name, text) in config.texts() {
+            std::fs::write(bundle.join(name), text).unwrap();
+        }
         let compiled = compile(&bundle, &BundleOptions::default());
         assert!(
             compiled.diagnostics.0.is_empty(),
@@ -77,7 +79,7 @@ fn migrated_bundles_plan_back_to_their_jails() {
         assert_eq!(
             compiled.plan.unwrap().comparable(),
             original.comparable(),
-            "{}\n{config:#}",
+            "{}\n{config:#?}",
             jail.name
         );
     }
@@ -92,11 +94,9 @@ fn conf_examples_basic_plans_back() {
     for (jail, migration) in jails.iter().zip(migrate_all(&jails)) {
         let bundle = dir.path().join(&jail.name);
         std::fs::create_dir(&bundle).unwrap();
-        std::fs::write(
-            bundle.join("config.json"),
-            migration.config.unwrap().to_string(),
-        )
-        .unwrap();
+        for (name, text) in migration.config.unwrap().texts() {
+            std::fs::write(bundle.join(name), text).unwrap();
+        }
         let compiled = compile(&bundle, &BundleOptions::default());
         assert_eq!(
             compiled.plan.map(|p| p.comparable()),

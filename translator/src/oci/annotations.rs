@@ -34,33 +34,7 @@ const SYSV: [&str; 3] = ["sysvmsg", "sysvsem", "sysvshm"];
 const ALLOW_PREFIX: &str = "org.freebsd.jail.allow.";
 
 /// The `allow.*` names ocijail accepts in annotations.
-const ALLOWED: &[&str] = &[
-    "adjtime",
-    "chflags",
-    "extattr",
-    "mlock",
-    "mount",
-    "mount.devfs",
-    "mount.fdescfs",
-    "mount.nullfs",
-    "mount.procfs",
-    "mount.tmpfs",
-    "mount.zfs",
-    "nfsd",
-    "quotas",
-    "raw_sockets",
-    "read_msgbuf",
-    "reserved_ports",
-    "routing",
-    "set_hostname",
-    "setaudit",
-    "settime",
-    "socket_af",
-    "suser",
-    "sysvipc",
-    "unprivileged_parent_tampering",
-    "unprivileged_proc_debug",
-];
+const ALLOWED: &[&str] = crate::trust::OCIJAIL_ALLOW;
 
 /// How an annotation is named as a source.
 pub(super) fn label(key: &str) -> String {

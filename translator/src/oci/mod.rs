@@ -39,7 +39,7 @@ mod unsupported;
 
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{PARAM_PREFIX, PROCESS_SOURCE, param_annotation};
+use crate::bundle::{JAIL_FILE, PARAM_PREFIX, PROCESS_SOURCE, Trust, file_param, param_annotation};
 use crate::diagnostic::Diagnostics;
 use crate::plan::{JailPlan, Mount};
 use crate::validate::validate;
@@ -62,6 +62,9 @@ pub struct BundleOptions {
     /// Report fields runj cannot honour as warnings and drop them, instead
     /// of failing.
     pub allow_unsupported: bool,
+    /// Take from `org.freebsd.jail.param.*` annotations also what acts on
+    /// the host or widens the jail (docs/security.md).
+    pub trust_annotations: bool,
 }
 
 /// A plan (unless an error prevented it) and what was found on the way.
@@ -114,7 +117,12 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
         ext::merge(ext, &mut config.freebsd, &mut labels, report);
     }
     let mut tracked = Tracked::default();
-    parameters(&config, &bundle, &labels, &mut tracked, report);
+    let trust = if options.trust_annotations {
+        Trust::Trusted
+    } else {
+        Trust::Untrusted
+    };
+    parameters(&config, &bundle, &labels, trust, &mut tracked, report);
     let parent = tracked
         .parent
         .clone()
@@ -143,6 +151,7 @@ fn parameters(
     config: &Config,
     bundle: &Bundle,
     labels: &jail::Labels,
+    trust: Trust,
     t: &mut Tracked,
     report: &mut Report,
 ) {
@@ -160,10 +169,32 @@ fn parameters(
     if let Some(j) = config.freebsd.as_ref().and_then(|f| f.jail.as_ref()) {
         jail::apply(j, labels, t, report);
     }
+    jail_file(&bundle.dir, t, report);
     annotations::apply(&config.annotations, t, report);
     for (key, text) in &config.annotations {
         t.apply(&annotations::label(key), report, |plan| {
-            param_annotation(plan, key, text).unwrap_or(Ok(None))
+            param_annotation(plan, key, text, trust).unwrap_or(Ok(None))
+        });
+    }
+}
+
+/// The parameters of the bundle's [`JAIL_FILE`], if it has one: trusted,
+/// as the bundle's other files are.
+fn jail_file(dir: &Path, t: &mut Tracked, report: &mut Report) {
+    let path = dir.join(JAIL_FILE);
+    if !path.exists() {
+        return;
+    }
+    let document = match json::read(&path) {
+        Ok(d) => d,
+        Err(d) => return report.push(d),
+    };
+    let Some(entries) = document.as_object() else {
+        return report.error(JAIL_FILE, "must be a JSON object of jail parameters");
+    };
+    for (name, value) in entries {
+        t.apply(&format!("{JAIL_FILE}:{name}"), report, |plan| {
+            file_param(plan, name, value)
         });
     }
 }
