@@ -22,9 +22,15 @@ const PREFIX: &str = "runj.ext.json:";
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct Ext {
     #[serde(default)]
     network: Option<Network>,
+    /// runj's own: trust the bundle's annotations (docs/security.md). The
+    /// file is the operator's (the shim's runtime options) or the bundle
+    /// writer's, both trusted.
+    #[serde(default)]
+    pub(super) trust_annotations: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

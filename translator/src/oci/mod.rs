@@ -113,11 +113,13 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
         .ok()?;
     let mut config = config::read(document, report)?;
     let mut labels = jail::Labels::default();
+    let mut trusted = options.trust_annotations;
     if let Some(ext) = ext::load(options.ext.as_deref(), &bundle.dir, report) {
+        trusted |= ext.trust_annotations;
         ext::merge(ext, &mut config.freebsd, &mut labels, report);
     }
     let mut tracked = Tracked::default();
-    let trust = if options.trust_annotations {
+    let trust = if trusted {
         Trust::Trusted
     } else {
         Trust::Untrusted
@@ -365,6 +367,64 @@ mod tests {
 
     fn plain(extra: Json) -> (Option<JailPlan>, Vec<String>) {
         compiled("web", config(extra), None, &BundleOptions::default())
+    }
+
+    /// An annotation that would run a host command is refused unless the
+    /// operator trusts annotations, by option or in runj.ext.json; the
+    /// bundle's runj.jail.json is trusted as config.json is.
+    #[test]
+    fn host_side_annotations_need_trust() {
+        let hostile = config(json!({ "annotations": {
+            "org.freebsd.jail.param.exec.prestart": "[\"touch /tmp/x\"]",
+            "org.freebsd.jail.param.host.hostuuid": "\"fine\"" } }));
+        let (plan, shown) = compiled("web", hostile.clone(), None, &BundleOptions::default());
+        assert!(plan.is_none());
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].starts_with(
+            "error: annotations[\"org.freebsd.jail.param.exec.prestart\"]: exec.prestart acts on the host"
+        ), "{shown:?}");
+        let trusting = BundleOptions {
+            trust_annotations: true,
+            ..BundleOptions::default()
+        };
+        let (plan, _) = compiled("web", hostile.clone(), None, &trusting);
+        assert_eq!(plan.unwrap().commands.prestart, ["touch /tmp/x"]);
+        let ext = json!({ "trustAnnotations": true });
+        let (plan, shown) = compiled("web", hostile, Some(ext), &BundleOptions::default());
+        assert!(shown.is_empty(), "{shown:?}");
+        assert_eq!(plan.unwrap().commands.prestart, ["touch /tmp/x"]);
+    }
+
+    #[test]
+    fn the_bundle_s_jail_file_is_trusted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bundle = tmp.path().join("web");
+        std::fs::create_dir(&bundle).unwrap();
+        std::fs::write(bundle.join(CONFIG_FILE_NAME), config(json!({})).to_string()).unwrap();
+        std::fs::write(
+            bundle.join(JAIL_FILE),
+            r#"{"exec.prestart": ["ifconfig epair0 create"], "mount.devfs": true, "securelevel": "x"}"#,
+        )
+        .unwrap();
+        let out = compile(&bundle, &BundleOptions::default());
+        assert_eq!(
+            out.diagnostics.messages(),
+            ["error: runj.jail.json:securelevel: non-integer value \"x\""]
+        );
+        std::fs::write(
+            bundle.join(JAIL_FILE),
+            r#"{"exec.prestart": ["ifconfig epair0 create"], "mount.devfs": true}"#,
+        )
+        .unwrap();
+        let plan = compile(&bundle, &BundleOptions::default()).plan.unwrap();
+        assert_eq!(plan.commands.prestart, ["ifconfig epair0 create"]);
+        assert!(plan.mounts.devfs);
+        std::fs::write(bundle.join(JAIL_FILE), "[1]").unwrap();
+        let out = compile(&bundle, &BundleOptions::default());
+        assert_eq!(
+            out.diagnostics.messages(),
+            ["error: runj.jail.json: must be a JSON object of jail parameters"]
+        );
     }
 
     #[test]
