@@ -628,3 +628,65 @@ fn an_annotation_runs_no_host_command_unless_trusted() {
     );
     lab.assert_clean();
 }
+
+/// A hook that outlives its `timeout` is killed, with what it started, at
+/// the deadline; the creation fails saying so and is undone.
+#[test]
+fn a_hook_past_its_timeout_is_killed_and_the_create_undone() {
+    let Some(lab) = Lab::new() else { return };
+    let pid_file = lab.dir.path().join("sleeper.pid");
+    let hook = json!([{ "path": "/bin/sh", "timeout": 1,
+        "args": ["sh", "-c", format!("sleep 30 & echo $! > {}; wait", pid_file.display())] }]);
+    lab.config("true", json!({ "hooks": { "createRuntime": hook } }));
+    let bundle = lab.bundle();
+    let started = Instant::now();
+    let out = lab
+        .runj(&["run", "c14", "-b", bundle.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("createRuntime hook: /bin/sh: timed out"), "{stderr}");
+    assert!(took < Duration::from_secs(10), "waited {took:?} for a 1 s timeout");
+    let sleeper: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    let gone = Instant::now() + Duration::from_secs(2);
+    while Path::new(&format!("/proc/{sleeper}")).exists() && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !Path::new(&format!("/proc/{sleeper}")).exists(),
+        "the hook's child outlived it"
+    );
+    lab.assert_clean();
+}
+
+/// `exec.timeout` as jail(8) applies it: a command past it fails the
+/// creation ("timed out") and jail(8)'s rollback runs.
+#[test]
+fn a_command_past_exec_timeout_fails_and_the_jail_is_rolled_back() {
+    let Some(lab) = Lab::new() else { return };
+    let root = lab.rootfs();
+    let conf = lab.dir.path().join("jail.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "slow {{ path = \"{}\"; mount.devfs; persist; exec.timeout = 1;\n\
+             exec.start = \"sleep 30\"; }}\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = lab
+        .runj(&["apply", &format!("{}#slow", conf.display())])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    lab.assert_clean();
+}

@@ -220,7 +220,8 @@ impl std::fmt::Display for Ended {
     }
 }
 
-/// Waits for a child; after `timeout` its process group is killed.
+/// Waits for a child; after `timeout` it is killed with its process group
+/// (children that lead one, as commands and hooks do), then reaped.
 pub fn wait(pid: Pid, timeout: Option<Duration>) -> Result<Ended> {
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
@@ -229,7 +230,9 @@ pub fn wait(pid: Pid, timeout: Option<Duration>) -> Result<Ended> {
             WaitStatus::Exited(_, code) => return Ok(Ended::Exited(code)),
             WaitStatus::Signaled(_, sig, _) => return Ok(Ended::Signaled(sig as i32)),
             _ if deadline.is_some_and(|d| Instant::now() >= d) => {
-                let _ = killpg(pid, Signal::SIGKILL);
+                if killpg(pid, Signal::SIGKILL).is_err() {
+                    let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                }
                 let _ = waitpid(pid, None);
                 return Ok(Ended::TimedOut);
             }

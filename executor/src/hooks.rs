@@ -8,7 +8,7 @@ use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use nix::fcntl::OFlag;
-use nix::unistd::{dup2_stdin, pipe2};
+use nix::unistd::{Pid, dup2_stdin, pipe2, setpgid};
 use runj_translator::plan::Hook;
 
 use crate::child::{Ended, Exec, spawn, wait};
@@ -39,6 +39,9 @@ fn run_one(stage: &str, hook: &Hook, input: &[u8], attach: Option<&dyn Attach>) 
     );
     let (read, write) = pipe2(OFlag::O_CLOEXEC).context(|| "create a pipe".into())?;
     let (pid, _) = spawn(&what, |_| {
+        // Its own process group, which the timeout kills whole.
+        setpgid(Pid::from_raw(0), Pid::from_raw(0))
+            .map_err(|e| format!("setpgid: {}", e.desc()))?;
         dup2_stdin(&read).map_err(|e| format!("dup2: {}", e.desc()))?;
         if let Some(attach) = attach {
             attach.attach().map_err(|e| format!("join the jail: {e}"))?;
