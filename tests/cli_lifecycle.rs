@@ -648,9 +648,19 @@ fn a_hook_past_its_timeout_is_killed_and_the_create_undone() {
     let took = started.elapsed();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("createRuntime hook: /bin/sh: timed out"), "{stderr}");
-    assert!(took < Duration::from_secs(10), "waited {took:?} for a 1 s timeout");
-    let sleeper: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert!(
+        stderr.contains("createRuntime hook: /bin/sh: timed out"),
+        "{stderr}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "waited {took:?} for a 1 s timeout"
+    );
+    let sleeper: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let gone = Instant::now() + Duration::from_secs(2);
     while Path::new(&format!("/proc/{sleeper}")).exists() && Instant::now() < gone {
         std::thread::sleep(Duration::from_millis(20));
@@ -688,5 +698,37 @@ fn a_command_past_exec_timeout_fails_and_the_jail_is_rolled_back() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("timed out"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(10));
+    lab.assert_clean();
+}
+
+/// No descriptor of the caller reaches the container: runj started with
+/// descriptors 7 and 9 open (not close-on-exec, as a shell leaves them)
+/// gives its process only 0, 1 and 2, as runc does.
+#[test]
+fn the_container_gets_no_inherited_descriptor() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "for fd in 3 4 5 6 7 8 9 10; do if (: <&$fd) 2>/tmp/err; then echo open $fd; fi; done; echo checked",
+        json!({}),
+    );
+    let bundle = lab.bundle();
+    let runj = env!("CARGO_BIN_EXE_runj");
+    let state = lab.state_root();
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "exec 7</dev/null 9</dev/null; exec {runj} --root {} run c15 -b {}",
+            state.display(),
+            bundle.display()
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout(&out), "checked\n");
     lab.assert_clean();
 }

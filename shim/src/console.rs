@@ -84,7 +84,14 @@ fn receive_fd(socket: RawFd) -> nix::Result<OwnedFd> {
     let mut name = [0u8; 4096];
     let mut iov = [IoSliceMut::new(&mut name)];
     let mut control = nix::cmsg_space!([RawFd; 1]);
-    let message = recvmsg::<()>(socket, &mut iov, Some(&mut control), MsgFlags::empty())?;
+    // Close-on-exec from the moment it arrives: no process the shim starts
+    // inherits the terminal (CVE-2024-21626's class).
+    let message = recvmsg::<()>(
+        socket,
+        &mut iov,
+        Some(&mut control),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )?;
     let mut received = Vec::new();
     for cmsg in message.cmsgs()? {
         if let ControlMessageOwned::ScmRights(fds) = cmsg {
