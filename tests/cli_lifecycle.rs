@@ -732,3 +732,48 @@ fn the_container_gets_no_inherited_descriptor() {
     assert_eq!(stdout(&out), "checked\n");
     lab.assert_clean();
 }
+
+/// `exec.jail_user` is the jail's own user: read from the jail's
+/// /etc/passwd and /etc/group by runj before entering (never through the C
+/// library's NSS inside the root), with its supplementary groups; a
+/// passwd file that is a symbolic link is refused.
+#[test]
+fn a_jail_user_comes_from_the_jail_s_own_files() {
+    let Some(lab) = Lab::new() else { return };
+    let root = lab.rootfs();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\njailonly:x:4242:4243::/tmp:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("etc/group"),
+        "jailonly:x:4243:\nextra:x:4300:root,jailonly\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let conf = lab.dir.path().join("jail.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "u {{ path = \"{}\"; persist; exec.jail_user = jailonly; exec.clean;\n\
+             exec.start = \"sh -c 'echo \\$(id -u) \\$(id -g) \\$(id -G) \\$HOME \\$USER > /tmp/who'\"; }}\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let source = format!("{}#u", conf.display());
+    lab.ok(&["apply", &source]);
+    let who = std::fs::read_to_string(root.join("tmp/who")).unwrap();
+    assert_eq!(who, "4242 4243 4243 4300 /tmp jailonly\n");
+    lab.ok(&["apply", "--remove", &source]);
+    std::fs::remove_file(root.join("etc/passwd")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", root.join("etc/passwd")).unwrap();
+    let out = lab.runj(&["apply", &source]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    lab.assert_clean();
+}

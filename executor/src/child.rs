@@ -272,10 +272,3 @@ pub fn switch_user(uid: u32, gid: u32, groups: &[u32]) -> Result<(), String> {
     nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {}", e.desc()))?;
     nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {}", e.desc()))
 }
-
-/// A named user from the passwd database the process sees now.
-pub fn lookup_user(name: &str) -> Result<nix::unistd::User, String> {
-    nix::unistd::User::from_name(name)
-        .map_err(|e| format!("look up user {name}: {}", e.desc()))?
-        .ok_or_else(|| format!("unknown user {name}"))
-}

@@ -10,11 +10,12 @@ use std::ffi::CString;
 use std::fs::OpenOptions;
 use std::time::Duration;
 
-use nix::unistd::{Pid, User, chdir, dup2_stderr, dup2_stdout, setpgid, setsid};
+use nix::unistd::{Pid, chdir, dup2_stderr, dup2_stdout, setpgid, setsid};
 
-use crate::child::{Ended, Exec, Reporter, c_strings, lookup_user, spawn, wait};
+use crate::child::{Ended, Exec, Reporter, c_strings, spawn, switch_user, wait};
 use crate::error::{Context, Error, Result};
 use crate::host::{Attach, Command, Place};
+use crate::passwd::{self, Account, Who};
 
 /// `PATH` under `exec.clean`.
 const CLEAN_PATH: &str = "/bin:/usr/bin";
@@ -50,16 +51,10 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
         environment(command)?
     };
     let user = match command.place {
-        Place::Jail => options.jail_user.clone(),
-        Place::Host => options.system_user.clone(),
+        Place::Jail => options.jail_user.as_deref(),
+        Place::Host => options.system_user.as_deref(),
     };
-    // exec.system_jail_user: the jail user comes from the host's passwd.
-    let host_user = match (&user, command.place, options.system_jail_user) {
-        (Some(name), Place::Host, _) | (Some(name), Place::Jail, true) => {
-            Some(lookup_user(name).map_err(Error::Plan)?)
-        }
-        _ => None,
-    };
+    let lookup = lookup(command, user)?;
     let what = format!("{} {}", command.stage, text);
     let (pid, _) = spawn(&what, |_: &mut Reporter| {
         if background {
@@ -76,25 +71,21 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
                 attach.attach().map_err(|e| format!("jail_attach: {e}"))?;
             }
         }
-        let user = match (host_user, &user) {
-            (Some(u), _) => Some(u),
-            (None, Some(name)) => Some(lookup_user(name)?),
-            (None, None) => None,
+        let account = match &lookup {
+            Lookup::None => None,
+            Lookup::Found(account) => Some(account.clone()),
+            Lookup::AfterAttach(who) => Some(passwd::from_system(who)?),
         };
         if let Some(log) = &log {
             dup2_stdout(log).map_err(|e| format!("dup2: {}", e.desc()))?;
             dup2_stderr(log).map_err(|e| format!("dup2: {}", e.desc()))?;
         }
-        let env = if options.clean {
-            clean_environment(user.as_ref())?
-        } else {
-            inherited.clone()
+        let env = match &account {
+            Some(a) if options.clean => clean_environment(a)?,
+            _ => inherited.clone(),
         };
-        if let Some(u) = &user {
-            let name = CString::new(u.name.as_bytes()).map_err(|_| "user name with NUL")?;
-            nix::unistd::initgroups(&name, u.gid)
-                .map_err(|e| format!("initgroups {}: {}", u.name, e.desc()))?;
-            become_user(u)?;
+        if let (Some(a), Some(_)) = (&account, user) {
+            switch_user(a.uid, a.gid, &a.groups)?;
         }
         Ok(Exec {
             program: None,
@@ -116,10 +107,45 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
     }
 }
 
-/// After initgroups(3): the user's group, then the user.
-fn become_user(u: &User) -> Result<(), String> {
-    nix::unistd::setgid(u.gid).map_err(|e| format!("setgid: {}", e.desc()))?;
-    nix::unistd::setuid(u.uid).map_err(|e| format!("setuid: {}", e.desc()))
+/// Whose account a command needs (jail(8) looks one up for `exec.clean`
+/// or a user), and where it is read.
+enum Lookup {
+    None,
+    /// Read before the fork: the host's, or (Linux) the jail's own files.
+    Found(Account),
+    /// Looked up in the jail after jail_attach(2), as jail(8) does (FreeBSD).
+    #[cfg_attr(not(target_os = "freebsd"), allow(dead_code))]
+    AfterAttach(Who),
+}
+
+fn lookup(command: &Command<'_>, user: Option<&str>) -> Result<Lookup> {
+    let options = command.options;
+    if !options.clean && user.is_none() {
+        return Ok(Lookup::None);
+    }
+    let who = match user {
+        Some(name) => Who::Name(name.to_string()),
+        None => Who::Uid(nix::unistd::getuid().as_raw()),
+    };
+    // exec.system_jail_user: the jail user comes from the host's passwd.
+    if command.place == Place::Host || options.system_jail_user {
+        return passwd::from_system(&who)
+            .map(Lookup::Found)
+            .map_err(Error::Plan);
+    }
+    jail_lookup(&command.jail.path, who)
+}
+
+#[cfg(target_os = "linux")]
+fn jail_lookup(root: &std::path::Path, who: Who) -> Result<Lookup> {
+    passwd::in_jail(root, &who)
+        .map(Lookup::Found)
+        .map_err(Error::Plan)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn jail_lookup(_root: &std::path::Path, who: Who) -> Result<Lookup> {
+    Ok(Lookup::AfterAttach(who))
 }
 
 #[cfg(target_os = "freebsd")]
@@ -155,26 +181,17 @@ fn environment(command: &Command<'_>) -> Result<Vec<CString>> {
 }
 
 /// `exec.clean`: only `TERM` kept; `PATH`, `USER`, `HOME`, `SHELL` set from
-/// the user's (else root's) passwd entry; the command starts in `HOME`.
-fn clean_environment(user: Option<&User>) -> Result<Vec<CString>, String> {
-    let root;
-    let user = match user {
-        Some(u) => u,
-        None => {
-            root = User::from_uid(nix::unistd::Uid::from_raw(0))
-                .map_err(|e| format!("look up root: {}", e.desc()))?
-                .ok_or("no passwd entry for root")?;
-            &root
-        }
-    };
+/// the account (the user's, else the caller's); the command starts in
+/// `HOME`.
+fn clean_environment(account: &Account) -> Result<Vec<CString>, String> {
     let mut vars = Vec::new();
     if let Ok(term) = std::env::var("TERM") {
         vars.push(format!("TERM={term}"));
     }
     vars.push(format!("PATH={CLEAN_PATH}"));
-    vars.push(format!("USER={}", user.name));
-    vars.push(format!("HOME={}", user.dir.display()));
-    vars.push(format!("SHELL={}", user.shell.display()));
-    chdir(&user.dir).map_err(|e| format!("chdir {}: {}", user.dir.display(), e.desc()))?;
+    vars.push(format!("USER={}", account.name));
+    vars.push(format!("HOME={}", account.home.display()));
+    vars.push(format!("SHELL={}", account.shell.display()));
+    chdir(&account.home).map_err(|e| format!("chdir {}: {}", account.home.display(), e.desc()))?;
     c_strings(&vars).map_err(|e| e.to_string())
 }

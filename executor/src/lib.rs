@@ -14,6 +14,7 @@ pub mod lifecycle;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod params;
+pub mod passwd;
 pub mod process;
 pub mod record;
 pub mod state;
