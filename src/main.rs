@@ -1,6 +1,8 @@
 //! `runj`: compile OCI bundles into FreeBSD jail plans, and read and write
 //! jail.conf as jail(8) does.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

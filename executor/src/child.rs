@@ -5,6 +5,7 @@
 //! The caller must be single-threaded: after fork(2) the child allocates
 //! and takes locks, which is only sound when no other thread existed. The
 //! `runj` binary is; the shim drives `runj` as a separate process.
+//! [`spawn`] checks it and refuses to fork otherwise.
 
 use std::ffi::{CString, OsStr};
 use std::fs::File;
@@ -131,8 +132,9 @@ pub fn spawn(
     what: &str,
     prepare: impl FnOnce(&mut Reporter) -> Result<Exec, String>,
 ) -> Result<(Pid, Started)> {
+    single_threaded().map_err(|e| Error::Plan(format!("{what}: {e}")))?;
     let (read, write) = pipe2(OFlag::O_CLOEXEC).context(|| "create a pipe".into())?;
-    // SAFETY: the caller is single-threaded (see the module docs).
+    // SAFETY: the process is single-threaded, just checked (module docs).
     match unsafe { fork() }.context(|| format!("fork for {what}"))? {
         ForkResult::Child => {
             drop(read);
@@ -180,6 +182,44 @@ pub fn spawn(
             }
         }
     }
+}
+
+/// Whether this process has only the calling thread, which makes fork(2)
+/// followed by allocation in the child sound.
+fn single_threaded() -> std::result::Result<(), String> {
+    let threads = own_threads().map_err(|e| format!("cannot count this process's threads: {e}"))?;
+    if threads > 1 {
+        return Err(format!(
+            "runj forks only from a single-threaded process, and this one has {threads} threads"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn own_threads() -> std::result::Result<usize, String> {
+    // proc(5): the field after the parenthesised command is the state;
+    // `num_threads` is the 18th after it.
+    let stat = std::fs::read_to_string("/proc/self/stat").map_err(|e| e.to_string())?;
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    after
+        .split_whitespace()
+        .nth(17)
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| "no thread count in /proc/self/stat".to_string())
+}
+
+#[cfg(target_os = "freebsd")]
+fn own_threads() -> std::result::Result<usize, String> {
+    crate::freebsd::sys::own_threads().map_err(|e| e.to_string())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn own_threads() -> std::result::Result<usize, String> {
+    Err("not known on this system".into())
 }
 
 /// Marks every descriptor above standard error close-on-exec, so that the
@@ -271,4 +311,25 @@ pub fn switch_user(uid: u32, gid: u32, groups: &[u32]) -> Result<(), String> {
     nix::unistd::setgroups(&groups).map_err(|e| format!("setgroups: {}", e.desc()))?;
     nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {}", e.desc()))?;
     nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {}", e.desc()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The test harness runs each test on a thread of its own, so this
+    /// process has several: fork is refused, and nothing is forked.
+    #[test]
+    fn a_multi_threaded_process_is_refused_a_fork() {
+        let err = spawn("a child", |_| Ok(Exec::new(&["true".into()], &[]).unwrap()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "a child: runj forks only from a single-threaded process, and this one has"
+            ),
+            "{err}"
+        );
+        assert!(own_threads().unwrap() > 1);
+    }
 }

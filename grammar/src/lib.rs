@@ -10,6 +10,8 @@
 //! This crate knows the language, not what parameters mean: that is the
 //! translator's business.
 
+#![forbid(unsafe_code)]
+
 mod ast;
 mod builder;
 pub mod diagnostic;

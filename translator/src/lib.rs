@@ -1,6 +1,8 @@
 //! From sources to jail plans: jail.conf semantics ([`conf`]), the parameter
 //! [`catalog`], the [`plan`] itself, and lowering resolved jails to plans.
 
+#![forbid(unsafe_code)]
+
 pub mod bundle;
 pub mod catalog;
 pub mod conf;

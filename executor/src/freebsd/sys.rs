@@ -179,6 +179,20 @@ pub fn jail_processes(jid: Jid) -> Result<Vec<i32>> {
     Ok(pids)
 }
 
+/// How many threads this process has (`ki_numthreads` of the
+/// `kern.proc.pid` sysctl).
+pub fn own_threads() -> Result<usize> {
+    let pid = std::process::id() as libc::c_int;
+    let record = read(&[libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid])
+        .context(|| "sysctl kern.proc.pid".into())?;
+    if record.len() < size_of::<libc::kinfo_proc>() {
+        return Err(short_record(record.len()));
+    }
+    // SAFETY: as in `jail_processes`: one whole kinfo_proc of plain data.
+    let proc: libc::kinfo_proc = unsafe { std::ptr::read_unaligned(record.as_ptr().cast()) };
+    Ok(usize::try_from(proc.ki_numthreads).unwrap_or(0))
+}
+
 /// A process record too short to read.
 fn short_record(len: usize) -> Error {
     Error::Unsupported(format!(
