@@ -777,3 +777,32 @@ fn a_jail_user_comes_from_the_jail_s_own_files() {
     assert!(stderr.contains("symbolic link"), "{stderr}");
     lab.assert_clean();
 }
+
+/// A pid the system has given to another process is not the container's:
+/// the state records the process's start time, and `state` and `kill`
+/// compare it. Here the container's recorded pid is made that of an
+/// unrelated process (what a reuse after the container's exit looks
+/// like): `state` says stopped and `kill` signals nothing.
+#[test]
+fn a_reused_pid_is_not_taken_for_the_container() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config("sleep 100", json!({}));
+    lab.create("c16");
+    let file = lab.state_root().join("c16/state.json");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(state["processStart"].as_u64().is_some(), "{state}");
+    let mut stranger = Command::new("sleep").arg("30").spawn().unwrap();
+    state["pid"] = json!(stranger.id());
+    std::fs::write(&file, state.to_string()).unwrap();
+    assert_eq!(lab.state("c16")["status"], "stopped");
+    let out = lab.runj(&["kill", "c16", "KILL"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stranger.try_wait().unwrap().is_none(),
+        "the stranger was signalled"
+    );
+    stranger.kill().unwrap();
+    stranger.wait().unwrap();
+    lab.ok(&["delete", "--force", "c16"]);
+    lab.assert_clean();
+}

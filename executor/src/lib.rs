@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod linux;
 pub mod params;
 pub mod passwd;
+pub mod pid;
 pub mod process;
 pub mod record;
 pub mod state;

@@ -58,6 +58,7 @@ impl Runtime<'_> {
             id: id.into(),
             status: Status::Creating,
             pid: None,
+            process_start: None,
             bundle: options.bundle.clone(),
             annotations: plan.annotations.clone().into_iter().collect(),
             jail: plan.name.clone(),
@@ -103,6 +104,7 @@ impl Runtime<'_> {
             attach.as_ref(),
         )?;
         state.pid = Some(pid.as_raw());
+        state.process_start = crate::pid::start_time(pid.as_raw());
         state.status = Status::Created;
         if let Some(file) = &options.pid_file {
             write_pid(file, pid)?;
@@ -146,7 +148,9 @@ impl Runtime<'_> {
     pub fn state(&mut self, id: &str) -> Result<State> {
         let dir = self.dir(id)?;
         let mut state = dir.load()?;
-        let alive = state.pid.is_some_and(alive);
+        let alive = state
+            .pid
+            .is_some_and(|pid| crate::pid::is_same(pid, state.process_start));
         state.status = match state.status {
             Status::Created | Status::Running if !alive => Status::Stopped,
             Status::Created if !dir.fifo().exists() => Status::Running,
@@ -179,7 +183,7 @@ impl Runtime<'_> {
         let pid = state
             .pid
             .ok_or_else(|| Error::Plan(format!("container \"{id}\" has no process")))?;
-        self.host.signal(pid, signal)
+        crate::pid::signal(pid, state.process_start, signal)
     }
 
     /// Deletes a container: refuses a running one unless `force`.
@@ -335,19 +339,4 @@ fn status_name(status: Status) -> &'static str {
 /// Writes a pid file atomically, as runc does.
 pub fn write_pid(file: &Path, pid: Pid) -> Result<()> {
     write_atomically(file, pid.to_string().as_bytes())
-}
-
-/// Whether a process exists and is not a zombie.
-fn alive(pid: i32) -> bool {
-    if nix::sys::signal::kill(Pid::from_raw(pid), None).is_err() {
-        return false;
-    }
-    #[cfg(target_os = "linux")]
-    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.trim_start().chars().next());
-        return !matches!(state, Some('Z' | 'X'));
-    }
-    true
 }

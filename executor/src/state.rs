@@ -33,6 +33,11 @@ pub struct State {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
+    /// When the process started ([`crate::pid::start_time`]): a pid reused
+    /// by another process is not taken for the container's (not part of
+    /// the runtime-spec's state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_start: Option<u64>,
     pub bundle: PathBuf,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,

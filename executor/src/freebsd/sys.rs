@@ -193,6 +193,22 @@ pub fn own_threads() -> Result<usize> {
     Ok(usize::try_from(proc.ki_numthreads).unwrap_or(0))
 }
 
+/// When process `pid` started (`ki_start`, microseconds since the epoch),
+/// if it exists and is not a zombie.
+pub fn process_start(pid: i32) -> Option<u64> {
+    let record = read(&[libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid]).ok()?;
+    if record.len() < size_of::<libc::kinfo_proc>() {
+        return None;
+    }
+    // SAFETY: as in `jail_processes`: one whole kinfo_proc of plain data.
+    let proc: libc::kinfo_proc = unsafe { std::ptr::read_unaligned(record.as_ptr().cast()) };
+    if proc.ki_stat == libc::SZOMB {
+        return None;
+    }
+    let start = proc.ki_start;
+    Some(u64::try_from(start.tv_sec).ok()? * 1_000_000 + u64::try_from(start.tv_usec).ok()?)
+}
+
 /// A process record too short to read.
 fn short_record(len: usize) -> Error {
     Error::Unsupported(format!(

@@ -1,0 +1,120 @@
+//! A container's process by pid *and* start time, so that a pid the system
+//! has given to another process since is never taken for the container's
+//! (runc records the start time for the same reason, opencontainers/runc
+//! libcontainer `initProcessStartTime`). Signals on Linux go through a
+//! pidfd opened and checked before sending, so that not even a reuse
+//! between the check and the signal can redirect one.
+
+use nix::sys::signal::Signal;
+#[cfg(not(target_os = "linux"))]
+use nix::unistd::Pid;
+
+use crate::error::{Error, Result};
+
+/// When a process started, in the system's own unit (clock ticks since
+/// boot on Linux, microseconds since the epoch on FreeBSD): with the pid,
+/// it names one process for good.
+pub fn start_time(pid: i32) -> Option<u64> {
+    system_start_time(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn system_start_time(pid: i32) -> Option<u64> {
+    // proc(5): `starttime` is field 22; fields after the parenthesised
+    // command start at 3.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if matches!(fields.first(), Some(&"Z") | Some(&"X")) {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+#[cfg(target_os = "freebsd")]
+fn system_start_time(pid: i32) -> Option<u64> {
+    crate::freebsd::sys::process_start(pid)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn system_start_time(_pid: i32) -> Option<u64> {
+    None
+}
+
+/// Whether `pid` is still the process that started at `start` (any
+/// process by that pid, when no start was recorded), and not a zombie.
+pub fn is_same(pid: i32, start: Option<u64>) -> bool {
+    match (start_time(pid), start) {
+        (Some(now), Some(then)) => now == then,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// Sends `signal` to the process `pid` that started at `start`; an error
+/// of kind "gone" ([`Error::is_gone`]) if that process no longer exists.
+pub fn signal(pid: i32, start: Option<u64>, signal: i32) -> Result<()> {
+    let signal = Signal::try_from(signal).map_err(|e| Error::os(format!("signal {signal}"), e))?;
+    let gone = || Error::os(format!("kill {pid}"), nix::errno::Errno::ESRCH);
+    send(pid, start, signal, gone)
+}
+
+#[cfg(target_os = "linux")]
+fn send(pid: i32, start: Option<u64>, signal: Signal, gone: impl Fn() -> Error) -> Result<()> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: pidfd_open(2) takes a pid and flags; a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(gone());
+    }
+    // SAFETY: a descriptor just returned to us, owned from here on.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    if !is_same(pid, start) {
+        return Err(gone());
+    }
+    // SAFETY: pidfd_send_signal(2) on our pidfd, no siginfo, no flags.
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            signal as i32,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if sent < 0 {
+        return Err(Error::os(
+            format!("kill {pid}"),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send(pid: i32, start: Option<u64>, signal: Signal, gone: impl Fn() -> Error) -> Result<()> {
+    if !is_same(pid, start) {
+        return Err(gone());
+    }
+    nix::sys::signal::kill(Pid::from_raw(pid), signal)
+        .map_err(|e| Error::os(format!("kill {pid}"), e))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_is_known_by_its_start_time() {
+        let me = std::process::id() as i32;
+        let start = start_time(me).unwrap();
+        assert!(is_same(me, Some(start)));
+        assert!(
+            !is_same(me, Some(start + 1)),
+            "another start is another process"
+        );
+        let err = signal(me, Some(start + 1), 0).unwrap_err();
+        assert!(err.is_gone(), "{err}");
+        signal(me, Some(start), 0).unwrap();
+    }
+}
