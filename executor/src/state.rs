@@ -206,6 +206,7 @@ mod tests {
             id: "c1".into(),
             status: Status::Created,
             pid: Some(42),
+            process_start: None,
             bundle: "/b".into(),
             annotations: BTreeMap::from([("k".into(), "v".into())]),
             jail: "c1".into(),
