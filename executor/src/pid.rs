@@ -51,16 +51,25 @@ pub fn is_same(pid: i32, start: Option<u64>) -> bool {
     }
 }
 
-/// Sends `signal` to the process `pid` that started at `start`; an error
-/// of kind "gone" ([`Error::is_gone`]) if that process no longer exists.
+/// Sends `signal` (0: none, only the check) to the process `pid` that
+/// started at `start`; an error of kind "gone" ([`Error::is_gone`]) if
+/// that process no longer exists.
 pub fn signal(pid: i32, start: Option<u64>, signal: i32) -> Result<()> {
-    let signal = Signal::try_from(signal).map_err(|e| Error::os(format!("signal {signal}"), e))?;
+    let signal = match signal {
+        0 => None,
+        n => Some(Signal::try_from(n).map_err(|e| Error::os(format!("signal {n}"), e))?),
+    };
     let gone = || Error::os(format!("kill {pid}"), nix::errno::Errno::ESRCH);
     send(pid, start, signal, gone)
 }
 
 #[cfg(target_os = "linux")]
-fn send(pid: i32, start: Option<u64>, signal: Signal, gone: impl Fn() -> Error) -> Result<()> {
+fn send(
+    pid: i32,
+    start: Option<u64>,
+    signal: Option<Signal>,
+    gone: impl Fn() -> Error,
+) -> Result<()> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     // SAFETY: pidfd_open(2) takes a pid and flags; a new descriptor or -1.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
@@ -77,7 +86,7 @@ fn send(pid: i32, start: Option<u64>, signal: Signal, gone: impl Fn() -> Error) 
         libc::syscall(
             libc::SYS_pidfd_send_signal,
             fd.as_raw_fd(),
-            signal as i32,
+            signal.map_or(0, |s| s as i32),
             std::ptr::null::<libc::siginfo_t>(),
             0,
         )
@@ -92,7 +101,12 @@ fn send(pid: i32, start: Option<u64>, signal: Signal, gone: impl Fn() -> Error) 
 }
 
 #[cfg(not(target_os = "linux"))]
-fn send(pid: i32, start: Option<u64>, signal: Signal, gone: impl Fn() -> Error) -> Result<()> {
+fn send(
+    pid: i32,
+    start: Option<u64>,
+    signal: Option<Signal>,
+    gone: impl Fn() -> Error,
+) -> Result<()> {
     if !is_same(pid, start) {
         return Err(gone());
     }
