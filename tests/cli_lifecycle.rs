@@ -791,6 +791,9 @@ fn a_reused_pid_is_not_taken_for_the_container() {
     let file = lab.state_root().join("c16/state.json");
     let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(state["processStart"].as_u64().is_some(), "{state}");
+    // Start times count clock ticks: the stranger starts in a later one, as
+    // any process that got a reused pid did.
+    std::thread::sleep(Duration::from_millis(50));
     let mut stranger = Command::new("sleep").arg("30").spawn().unwrap();
     state["pid"] = json!(stranger.id());
     std::fs::write(&file, state.to_string()).unwrap();
