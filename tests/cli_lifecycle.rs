@@ -809,3 +809,120 @@ fn a_reused_pid_is_not_taken_for_the_container() {
     lab.ok(&["delete", "--force", "c16"]);
     lab.assert_clean();
 }
+
+/// `runj create` killed (SIGKILL) at points spread over its whole run:
+/// after every `delete --force`, no mount, no jail, no process and no
+/// state is left, and the same id can be created again.
+#[test]
+fn create_killed_anywhere_leaves_nothing_after_delete_force() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "sleep 1000",
+        json!({ "mounts": [
+            { "destination": "/scratch", "type": "tmpfs", "source": "tmpfs" },
+            { "destination": "/dev", "type": "devfs", "source": "devfs" }
+        ] }),
+    );
+    let bundle = lab.bundle();
+    let create = || {
+        lab.runj(&["create", "c17", "-b", bundle.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // How long a whole create takes here, to spread the kills over it.
+    let started = Instant::now();
+    assert!(create().wait().unwrap().success());
+    let whole = started.elapsed();
+    lab.ok(&["delete", "--force", "c17"]);
+    lab.assert_clean();
+    let rounds = 120;
+    let mut killed = 0;
+    for round in 0..rounds {
+        let delay = whole.mul_f64(round as f64 / rounds as f64 * 1.2);
+        let mut child = create();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        if !child.wait().unwrap().success() {
+            killed += 1;
+        }
+        let out = lab.runj(&["delete", "--force", "c17"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "round {round} ({delay:?}): delete --force: {stderr}"
+        );
+        lab.assert_clean();
+        assert!(
+            create().wait().unwrap().success(),
+            "round {round}: created again"
+        );
+        lab.ok(&["delete", "--force", "c17"]);
+        lab.assert_clean();
+    }
+    assert!(
+        killed > rounds / 4,
+        "only {killed} of {rounds} creates were killed"
+    );
+}
+
+/// A state file that cannot be read (garbage, cut short, a symbolic link)
+/// is an error naming it, never followed; `list` shows the container as
+/// broken and `delete --force` removes everything of it.
+#[test]
+fn unreadable_state_is_reported_listed_as_broken_and_cleaned_up() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config(
+        "sleep 1000",
+        json!({ "mounts": [{ "destination": "/scratch", "type": "tmpfs", "source": "tmpfs" }] }),
+    );
+    let file = lab.state_root().join("c18/state.json");
+    let breakers: [(&str, &dyn Fn()); 3] = [
+        ("garbage", &|| {
+            std::fs::write(&file, "{{{ not json").unwrap()
+        }),
+        ("cut short", &|| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, &text[..text.len() / 2]).unwrap();
+        }),
+        ("a symbolic link", &|| {
+            std::fs::remove_file(&file).unwrap();
+            std::os::unix::fs::symlink("/etc/passwd", &file).unwrap();
+        }),
+    ];
+    for (what, brake) in breakers {
+        lab.create("c18");
+        brake();
+        let out = lab.runj(&["state", "c18"]).output().unwrap();
+        assert!(!out.status.success(), "{what}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("c18/state.json"), "{what}: {stderr}");
+        let listed = stdout(&lab.ok(&["list"]));
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with("c18") && l.contains("broken")),
+            "{what}: {listed}"
+        );
+        lab.ok(&["delete", "--force", "c18"]);
+        lab.assert_clean();
+    }
+}
+
+/// Several containers from one root, as several jails with one path on
+/// FreeBSD: each its own jail, each deleted alone.
+#[test]
+fn several_containers_share_one_root() {
+    let Some(lab) = Lab::new() else { return };
+    lab.config("sleep 1000", json!({}));
+    lab.create("c19a");
+    lab.create("c19b");
+    assert_eq!(lab.state("c19a")["status"], "created");
+    assert_eq!(lab.state("c19b")["status"], "created");
+    lab.ok(&["delete", "--force", "c19a"]);
+    assert_eq!(lab.state("c19b")["status"], "created");
+    lab.ok(&["delete", "--force", "c19b"]);
+    lab.assert_clean();
+}

@@ -195,6 +195,10 @@ impl Runtime<'_> {
                 let _ = e;
                 return self.remove_leftovers(&dir);
             }
+            // As runc's `delete --force`: a container that does not exist
+            // is deleted (nothing of it can exist: its directory is
+            // claimed before anything is made, and removed last).
+            Err(_) if force => return Ok(()),
             Err(e) => return Err(e),
         };
         if state.status == Status::Running && !force {
@@ -263,9 +267,15 @@ impl Runtime<'_> {
         )
     }
 
-    /// The states of every container.
-    pub fn list(&mut self) -> Result<Vec<State>> {
-        ids(&self.root)?.iter().map(|id| self.state(id)).collect()
+    /// Every container with its state, or why its state cannot be read.
+    pub fn list(&mut self) -> Result<Vec<(String, Result<State>)>> {
+        Ok(ids(&self.root)?
+            .into_iter()
+            .map(|id| {
+                let state = self.state(&id);
+                (id, state)
+            })
+            .collect())
     }
 
     /// Create + start + wait + delete; returns the exit status as a shell

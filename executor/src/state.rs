@@ -121,8 +121,8 @@ impl ContainerDir {
 
     pub fn load(&self) -> Result<State> {
         let file = self.path.join("state.json");
-        let bytes = std::fs::read(&file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
+        let bytes = read_own(&file).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound if !self.path.exists() => {
                 Error::Plan(format!("container \"{}\" does not exist", self.id()))
             }
             _ => Error::os(format!("read {}", file.display()), e),
@@ -137,7 +137,7 @@ impl ContainerDir {
 
     pub fn load_plan(&self) -> Result<JailPlan> {
         let file = self.path.join("plan.json");
-        let bytes = std::fs::read(&file).context(|| format!("read {}", file.display()))?;
+        let bytes = read_own(&file).context(|| format!("read {}", file.display()))?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Plan(format!("{}: {e}", file.display())))
     }
 
@@ -157,7 +157,34 @@ impl ContainerDir {
     }
 }
 
-/// The ids of the containers under `root`, sorted.
+/// The largest state or plan file read.
+const MAX_STATE: u64 = 16 << 20;
+
+/// A file runj wrote itself: a regular file, never a symbolic link
+/// followed (`O_NOFOLLOW`), at most [`MAX_STATE`] bytes.
+fn read_own(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) | Some(libc::EMLINK) => {
+                std::io::Error::other("a symbolic link, which runj does not follow in its state")
+            }
+            _ => e,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_STATE).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The ids of the containers under `root`, sorted: every directory named
+/// as an id, whether its state can be read or not.
 pub fn ids(root: &Path) -> Result<Vec<String>> {
     let entries = match std::fs::read_dir(root) {
         Ok(entries) => entries,
@@ -166,8 +193,9 @@ pub fn ids(root: &Path) -> Result<Vec<String>> {
     };
     let mut ids: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("state.json").is_file())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|id| check_id(id).is_ok())
         .collect();
     ids.sort();
     Ok(ids)

@@ -180,16 +180,35 @@ fn oci_state(state: &State) -> serde_json::Value {
     json
 }
 
-fn list(states: &[State], args: &ListArgs) -> Result<()> {
+/// `runj list`: a container whose state cannot be read is listed as
+/// `broken`, with why (`delete --force` removes it).
+fn list(all: &[(String, runj_executor::Result<State>)], args: &ListArgs) -> Result<()> {
     match (args.quiet, args.format.as_str()) {
-        (true, _) => states.iter().for_each(|s| println!("{}", s.id)),
+        (true, _) => all.iter().for_each(|(id, _)| println!("{id}")),
         (false, "json") => {
-            let all: Vec<_> = states.iter().map(oci_state).collect();
-            println!("{}", serde_json::to_string_pretty(&all)?);
+            let shown: Vec<_> = all
+                .iter()
+                .map(|(id, s)| match s {
+                    Ok(s) => oci_state(s),
+                    Err(e) => {
+                        serde_json::json!({ "id": id, "status": "broken", "error": e.to_string() })
+                    }
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&shown)?);
         }
         (false, "table") => {
             println!("{:<24}{:<10}{:<10}BUNDLE", "ID", "PID", "STATUS");
-            for s in states {
+            for (id, s) in all {
+                let Ok(s) = s else {
+                    let why = s
+                        .as_ref()
+                        .err()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    println!("{id:<24}{:<10}{:<10}{why}", "-", "broken");
+                    continue;
+                };
                 let status = serde_json::to_value(s.status)?;
                 let pid = s.pid.map_or_else(|| "-".into(), |p| p.to_string());
                 println!(

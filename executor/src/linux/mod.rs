@@ -186,7 +186,6 @@ impl LinuxHost {
     }
 
     fn make(&self, record: &Record) -> Result<()> {
-        let dir = self.dir(&record.name);
         let files = self.namespaces(record);
         for (file, _) in &files {
             File::create(file).context(|| format!("create {}", file.display()))?;
@@ -226,8 +225,37 @@ impl LinuxHost {
         for address in &record.addresses {
             self.in_jail_net(record, &["addr", "add", address, "dev", "lo"])?;
         }
+        Ok(())
+    }
+
+    /// Enters a jail in the registry before anything of it exists: its
+    /// record is written in a pending directory that is then renamed into
+    /// place, so that a jail directory always has its record and a create
+    /// killed at any point leaves a jail `find` finds and `remove` removes
+    /// (or only a pending directory, which holds nothing else).
+    fn register(&self, record: &Record) -> Result<()> {
+        self.sweep(&record.name)?;
+        let pending = self.pending(&record.name);
+        std::fs::create_dir(&pending).context(|| format!("create {}", pending.display()))?;
         let json = serde_json::to_vec_pretty(record).expect("a record serializes");
-        crate::state::write_atomically(&dir.join("jail.json"), &json)
+        crate::state::write_atomically(&pending.join("jail.json"), &json)?;
+        let dir = self.dir(&record.name);
+        std::fs::rename(&pending, &dir).context(|| format!("create {}", dir.display()))
+    }
+
+    fn pending(&self, name: &str) -> PathBuf {
+        self.registry.join(format!(".pending-{name}"))
+    }
+
+    /// Removes what a create killed before its rename left (under the lock).
+    fn sweep(&self, name: &str) -> Result<()> {
+        let pending = self.pending(name);
+        match std::fs::remove_dir_all(&pending) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::os(format!("remove {}", pending.display()), e))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Runs `ip ARGS` in the jail's network namespace.
@@ -396,8 +424,7 @@ impl Host for LinuxHost {
         if record.jid == 0 {
             record.jid = records.iter().map(|r| r.jid).max().unwrap_or(0) + 1;
         }
-        let dir = self.dir(&record.name);
-        std::fs::create_dir(&dir).context(|| format!("create {}", dir.display()))?;
+        self.register(&record)?;
         self.make(&record).inspect_err(|_| {
             let _ = self.unmake(&record.name);
         })?;
@@ -415,6 +442,8 @@ impl Host for LinuxHost {
     }
 
     fn find(&mut self, name: &str) -> Result<Option<Jid>> {
+        let _lock = self.lock()?;
+        self.sweep(name)?;
         Ok(self
             .records()?
             .into_iter()
