@@ -488,6 +488,9 @@ fn every_example_bundle_runs_or_is_refused_and_leaves_the_host_clean() {
         "parent",
         "ext-merge",
         "ocijail-annotations",
+        "containerd-linux-defaults",
+        "containerd-v17-linux-defaults",
+        "containerd-freebsd-defaults",
     ];
     for expected in expected {
         assert!(

@@ -165,6 +165,14 @@ pub struct Command<'a> {
 /// Joins a process to a jail: called in a forked child, before exec.
 pub trait Attach {
     fn attach(&self) -> std::io::Result<()>;
+
+    /// A new pseudo-terminal of the jail's own, (controller, terminal),
+    /// when the jail has a pty multiplexer apart from the host's (the
+    /// Linux emulation's devpts instance); `None`: the host's ptys are the
+    /// jail's (FreeBSD's devfs shows the jail the ptys of `/dev/pts`).
+    fn open_pty(&self) -> Option<std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)>> {
+        None
+    }
 }
 
 /// What the executor needs from a system.

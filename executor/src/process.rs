@@ -64,7 +64,7 @@ pub fn launch(launch: &Launch<'_>, attach: &dyn Attach) -> Result<Pid> {
             None => None,
         };
         if let Some(socket) = launch.console_socket {
-            terminal(socket, p)?;
+            terminal(socket, p, attach)?;
         }
         attach.attach().map_err(|e| format!("join the jail: {e}"))?;
         chdir(p.cwd.as_str()).map_err(|e| format!("chdir to {}: {}", p.cwd, e.desc()))?;
@@ -107,22 +107,37 @@ pub fn release(fifo: &Path) -> Result<()> {
 
 /// A pty for the process: the master is sent over the console socket, the
 /// slave becomes the controlling terminal and fds 0–2.
-fn terminal(socket: &Path, p: &Process) -> Result<(), String> {
+fn terminal(socket: &Path, p: &Process, attach: &dyn Attach) -> Result<(), String> {
     let size = p.console_size.map(|s| Winsize {
         ws_row: s.height.try_into().unwrap_or(u16::MAX),
         ws_col: s.width.try_into().unwrap_or(u16::MAX),
         ws_xpixel: 0,
         ws_ypixel: 0,
     });
-    let pty = openpty(size.as_ref(), None).map_err(|e| format!("openpty: {}", e.desc()))?;
-    send_master(socket, &pty.master)
+    let (master, slave) = match attach.open_pty() {
+        Some(pty) => {
+            let (master, slave) = pty.map_err(|e| format!("open the jail's pty: {e}"))?;
+            if let Some(size) = &size {
+                // SAFETY: TIOCSWINSZ reads a winsize; the terminal is open.
+                if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ as _, size) } < 0 {
+                    return Err(format!("TIOCSWINSZ: {}", std::io::Error::last_os_error()));
+                }
+            }
+            (master, slave)
+        }
+        None => {
+            let pty = openpty(size.as_ref(), None).map_err(|e| format!("openpty: {}", e.desc()))?;
+            (pty.master, pty.slave)
+        }
+    };
+    send_master(socket, &master)
         .map_err(|e| format!("send the console to {}: {e}", socket.display()))?;
-    drop(pty.master);
+    drop(master);
     // SAFETY: TIOCSCTTY takes an int argument; the slave is open.
-    if unsafe { libc::ioctl(pty.slave.as_raw_fd(), libc::TIOCSCTTY as _, 0) } < 0 {
+    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY as _, 0) } < 0 {
         return Err(format!("TIOCSCTTY: {}", std::io::Error::last_os_error()));
     }
-    let slave = File::from(pty.slave);
+    let slave = File::from(slave);
     for dup in [dup2_stdin::<&File>, dup2_stdout, dup2_stderr] {
         dup(&slave).map_err(|e| format!("dup2: {}", e.desc()))?;
     }

@@ -8,11 +8,12 @@ mod harness;
 
 use harness::{Containerd, OciRuntime, parts, spawn_terminal};
 
-/// A shell command line that prints `terminal` when its stdin and stdout
-/// are terminals. (`tty(1)` cannot tell in runj's Linux emulation: the pty's
-/// name is found through /proc or /dev/pts, which a jail from containerd's
-/// Linux bundle does not have.)
-const PRINT_IF_TERMINAL: &str = "test -t 0 && test -t 1 && echo terminal";
+/// A shell command line that prints `terminal` when standard input is a
+/// terminal of the container's own `/dev/pts` (tty(1) names it), and
+/// `devices` when the container has `/dev/null`, `/dev/tty` (which opens:
+/// it is the controlling terminal) and `/proc/self`.
+const PRINT_IF_TERMINAL: &str = "case $(tty) in /dev/pts/*) echo terminal;; esac; \
+     ls /dev/null /dev/tty /proc/self >/dev/null && : </dev/tty && echo devices";
 
 /// `ctr run --rm`: stdout, both exit statuses, stdout and stderr apart.
 fn output_and_exit_codes(runtime: OciRuntime) {
@@ -56,6 +57,7 @@ fn terminal(runtime: OciRuntime) {
         containerd.id("tty")
     ));
     session.expect("terminal");
+    session.expect("devices");
     let (code, rest, stderr) = session.finish();
     assert_eq!(code, 5, "{rest}{stderr}");
     containerd.assert_clean();

@@ -375,6 +375,12 @@ impl Attach for Joiner {
         chdir("/")?;
         Ok(())
     }
+
+    /// From the jail's devpts instance (its emulated devfs has one at
+    /// `/dev/pts`), so that the terminal is `/dev/pts/N` in the jail.
+    fn open_pty(&self) -> Option<std::io::Result<(OwnedFd, OwnedFd)>> {
+        mount::jail_pty(&self.path)
+    }
 }
 
 impl Host for LinuxHost {

@@ -10,6 +10,8 @@
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 
 use super::secure::{Create, open_beneath, proc_path};
@@ -35,6 +37,9 @@ pub fn mount_point(m: &MountPoint) -> Result<()> {
         "procfs" | "linprocfs" => fresh(m, "proc", flags, &data).map(drop),
         "linsysfs" => fresh(m, "sysfs", flags, &data).map(drop),
         "devfs" => devfs(m, flags),
+        // The emulated devfs's /dev/fd is the link to the process's
+        // descriptors that fdescfs shows on FreeBSD.
+        "fdescfs" if fdescfs_provided(m) => Ok(()),
         other => Err(Error::Unsupported(format!(
             "mount of {}: the Linux backend has no emulation of {other}",
             m.destination
@@ -42,8 +47,21 @@ pub fn mount_point(m: &MountPoint) -> Result<()> {
     }
 }
 
+/// Whether `m` is fdescfs on `/dev/fd` of an emulated devfs, whose link
+/// is there already.
+fn fdescfs_provided(m: &MountPoint) -> bool {
+    m.destination.trim_end_matches('/') == "/dev/fd"
+        && std::fs::symlink_metadata(m.root.join("dev/fd")).is_ok_and(|meta| meta.is_symlink())
+        && std::fs::read_link(m.root.join("dev/fd"))
+            .is_ok_and(|to| to == Path::new("/proc/self/fd"))
+}
+
 /// Unmounts (lazily, with everything mounted below it).
 pub fn unmount_point(m: &MountPoint) -> Result<()> {
+    if m.fstype == "fdescfs" {
+        // Nothing was mounted ([`fdescfs_provided`]); the devfs goes with it.
+        return Ok(());
+    }
     let fd = open_beneath(&m.root, &m.destination, Create::Nothing)?;
     umount2(proc_path(&fd).as_str(), MntFlags::MNT_DETACH)
         .map_err(|e| Error::os(format!("umount {}", m.target().display()), e))
@@ -129,6 +147,38 @@ fn fresh(m: &MountPoint, fstype: &str, flags: MsFlags, data: &str) -> Result<Own
     open_beneath(&m.root, &m.destination, Create::Nothing)
 }
 
+/// A pseudo-terminal from the devpts instance at `<root>/dev/pts`, if the
+/// jail has one: `None` when it has none. The multiplexer is opened
+/// beneath the root without following links, the terminal through
+/// TIOCGPTPEER (no path at all).
+pub fn jail_pty(root: &Path) -> Option<std::io::Result<(OwnedFd, OwnedFd)>> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let ptmx = open_beneath(root, "/dev/pts/ptmx", Create::Nothing).ok()?;
+    let open = || -> std::io::Result<(OwnedFd, OwnedFd)> {
+        let master = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(proc_path(&ptmx))?;
+        let unlock: libc::c_int = 0;
+        // SAFETY: TIOCSPTLCK reads an int; TIOCGPTPEER returns a new
+        // descriptor of the terminal, or -1.
+        if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK as _, &unlock) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+        let slave = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER as _, flags) };
+        if slave < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a descriptor just returned to us, owned from here on.
+        Ok((OwnedFd::from(master), unsafe {
+            OwnedFd::from_raw_fd(slave)
+        }))
+    };
+    Some(open())
+}
+
 fn devfs(m: &MountPoint, flags: MsFlags) -> Result<()> {
     let dev = fresh(
         m,
@@ -152,6 +202,38 @@ fn devfs(m: &MountPoint, flags: MsFlags) -> Result<()> {
             nix::unistd::symlinkat(*to, &dev, *name)
                 .map_err(|e| Error::os(format!("create {}/{name}", m.target().display()), e))?;
         }
+        // The jail's own ptys, as ruleset 4 shows a FreeBSD jail `pts/*`:
+        // a devpts instance, its multiplexer at /dev/ptmx; /dev/shm as
+        // Linux programs expect it.
+        let pts = MountPoint {
+            root: m.target(),
+            fstype: "devpts".into(),
+            source: "devpts".into(),
+            destination: "/pts".into(),
+            options: Vec::new(),
+            form: m.form,
+        };
+        fresh(
+            &pts,
+            "devpts",
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620,gid=5",
+        )?;
+        nix::unistd::symlinkat("pts/ptmx", &dev, "ptmx")
+            .map_err(|e| Error::os(format!("create {}/ptmx", m.target().display()), e))?;
+        nix::sys::stat::mkdirat(
+            &dev,
+            "shm",
+            nix::sys::stat::Mode::from_bits_truncate(0o1777),
+        )
+        .map_err(|e| Error::os(format!("create {}/shm", m.target().display()), e))?;
+        nix::sys::stat::fchmodat(
+            &dev,
+            "shm",
+            nix::sys::stat::Mode::from_bits_truncate(0o1777),
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )
+        .map_err(|e| Error::os(format!("chmod {}/shm", m.target().display()), e))?;
         Ok(())
     };
     populate().inspect_err(|_| {

@@ -147,9 +147,10 @@ impl Containerd {
             .arg(&containerd.namespace)
             .arg(SHIM)
             .env("RUNJ_SHIM_RUNTIME", &containerd.runtime)
-            // containerd's generated config.json has Linux-only fields, which
-            // runj drops (with a warning) only when told to; runc ignores it.
-            .env("RUNJ_ALLOW_UNSUPPORTED", "true")
+            // A stock containerd: no runj-specific setting in its
+            // environment (its default spec is taken as it is).
+            .env_remove("RUNJ_ALLOW_UNSUPPORTED")
+            .env_remove("RUNJ_TRUST_ANNOTATIONS")
             .output()
             .expect("run the setup script");
         let stderr = String::from_utf8_lossy(&start.stderr);

@@ -640,7 +640,7 @@ mod tests {
 
     #[test]
     fn unsupported_fields_can_be_allowed() {
-        let c = config(json!({ "linux": { "namespaces": [] } }));
+        let c = config(json!({ "linux": { "seccomp": {} } }));
         let (plan, _) = compiled("b", c.clone(), None, &BundleOptions::default());
         assert!(plan.is_none());
         let allowed = BundleOptions {
@@ -649,7 +649,7 @@ mod tests {
         };
         let (plan, shown) = compiled("b", c, None, &allowed);
         assert!(plan.is_some());
-        assert!(shown[0].starts_with("warning: linux: "));
+        assert!(shown[0].starts_with("warning: linux.seccomp: "));
     }
 
     #[test]

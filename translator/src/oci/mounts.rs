@@ -9,9 +9,12 @@
 //!   ocijail's devfs `rule=RULE` pseudo-option becomes a
 //!   `devfs -m DIR rule apply RULE` command run once the mounts are made;
 //! - Linux-only filesystem types and options are unsupported;
-//! - containerd's default Linux mounts, which containerd's generic spec
-//!   generators add for every platform, are dropped with a warning, as
-//!   runj's shim drops them (samuelkarp/runj containerd/bundle.go).
+//! - containerd's default Linux mounts, which its spec generator writes
+//!   into every Linux spec, become their jail equivalents: `/proc` procfs,
+//!   `/dev` (with `/dev/pts` and `/dev/shm`) one devfs with ruleset 4,
+//!   `/run` tmpfs; `/sys` and `/dev/mqueue`, which FreeBSD has nothing
+//!   for, are not made, with a warning (runj's Go shim drops them all,
+//!   samuelkarp/runj containerd/bundle.go).
 
 use std::path::Path;
 
@@ -67,15 +70,35 @@ const PROPAGATION: &[&str] = &[
 /// exist only on devfs.
 const IMPLIED: &[&str] = &["private", "rprivate", "nodev"];
 
-/// containerd's default Linux mounts (destination, type, source, options),
-/// dropped only when they match exactly (samuelkarp/runj containerd/bundle.go).
-const LINUX_DEFAULTS: &[(&str, &str, &str, &[&str])] = &[
-    ("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
+/// What one of containerd's default Linux mounts becomes in a jail.
+#[derive(Debug, Clone, Copy)]
+enum Becomes {
+    /// A FreeBSD mount of this type, source and options.
+    Mount(&'static str, &'static str, &'static [&'static str]),
+    /// Part of the jail's devfs on /dev (ruleset 4 shows ptys).
+    InDevfs,
+    /// Not mounted: FreeBSD has nothing for it.
+    Nothing(&'static str),
+}
+
+/// containerd's default Linux mounts (destination, type, source,
+/// options), which its spec generator writes into every Linux spec
+/// (containerd/containerd pkg/oci/mounts.go `defaultMounts`), matched
+/// exactly, and what each becomes (docs/spec-coverage.md).
+const LINUX_DEFAULTS: &[(&str, &str, &str, &[&str], Becomes)] = &[
+    (
+        "/proc",
+        "proc",
+        "proc",
+        &["nosuid", "noexec", "nodev"],
+        Becomes::Mount("procfs", "proc", &["nosuid", "noexec"]),
+    ),
     (
         "/dev",
         "tmpfs",
         "tmpfs",
         &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        Becomes::Mount("devfs", "devfs", &["ruleset=4"]),
     ),
     (
         "/dev/pts",
@@ -89,30 +112,35 @@ const LINUX_DEFAULTS: &[(&str, &str, &str, &[&str])] = &[
             "mode=0620",
             "gid=5",
         ],
+        Becomes::InDevfs,
     ),
     (
         "/dev/shm",
         "tmpfs",
         "shm",
         &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        Becomes::InDevfs,
     ),
     (
         "/dev/mqueue",
         "mqueue",
         "mqueue",
         &["nosuid", "noexec", "nodev"],
+        Becomes::Nothing("POSIX message queues need no filesystem on FreeBSD"),
     ),
     (
         "/sys",
         "sysfs",
         "sysfs",
         &["nosuid", "noexec", "nodev", "ro"],
+        Becomes::Nothing("FreeBSD has no sysfs (linsysfs is for Linux binaries: mount it by name)"),
     ),
     (
         "/run",
         "tmpfs",
         "tmpfs",
         &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        Becomes::Mount("tmpfs", "tmpfs", &["nosuid", "mode=755", "size=65536k"]),
     ),
 ];
 
@@ -145,20 +173,28 @@ fn one(
         .as_ref()
         .map(|s| s.to_string_lossy().into_owned());
     let given = m.options().clone().unwrap_or_default();
-    if is_linux_default(
+    if let Some(becomes) = linux_default(
         &destination_text,
         m.typ().as_deref(),
         source_text.as_deref(),
         &given,
     ) {
-        report.warning(
-            at,
-            format!(
-                "containerd's default Linux mount of {destination_text} ({}) has no FreeBSD equivalent; dropped, as runj's shim drops it",
-                m.typ().as_deref().unwrap_or_default()
-            ),
-        );
-        return None;
+        return match becomes {
+            Becomes::Mount(fstype, source, options) => Some(Mount {
+                fstype: fstype.into(),
+                source: source.into(),
+                destination: destination_text.into_owned(),
+                options: options.iter().map(|o| o.to_string()).collect(),
+            }),
+            Becomes::InDevfs => None,
+            Becomes::Nothing(why) => {
+                report.warning(
+                    at,
+                    format!("containerd's default mount of {destination_text} is not made: {why}"),
+                );
+                None
+            }
+        };
     }
     let destination = inside_root(&destination_text, &format!("{at}.destination"), report);
     let fstype = fstype(m.typ().as_deref(), &given);
@@ -186,18 +222,21 @@ fn one(
     })
 }
 
-fn is_linux_default(
+fn linux_default(
     destination: &str,
     fstype: Option<&str>,
     source: Option<&str>,
     options: &[String],
-) -> bool {
-    LINUX_DEFAULTS.iter().any(|(d, t, s, o)| {
-        *d == destination
-            && Some(*t) == fstype
-            && Some(*s) == source
-            && options.iter().map(String::as_str).eq(o.iter().copied())
-    })
+) -> Option<Becomes> {
+    LINUX_DEFAULTS
+        .iter()
+        .find(|(d, t, s, o, _)| {
+            *d == destination
+                && Some(*t) == fstype
+                && Some(*s) == source
+                && options.iter().map(String::as_str).eq(o.iter().copied())
+        })
+        .map(|(.., becomes)| *becomes)
 }
 
 /// The FreeBSD type: bind mounts are nullfs.
@@ -352,20 +391,43 @@ mod tests {
         );
     }
 
+    /// containerd's default Linux mounts become the jail's: only when they
+    /// are exactly containerd's (a changed one is read as any mount is).
     #[test]
-    fn containerd_linux_defaults_are_dropped_only_when_exact() {
+    fn containerd_linux_defaults_become_the_jail_s() {
         let (m, _, shown) = translated(
             json!([
+                { "destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"] },
+                { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+                { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+                { "destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+                { "destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"] },
+                { "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] },
                 { "destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
                 { "destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"] }
             ]),
             false,
         );
-        assert_eq!(m, [mount("tmpfs", "tmpfs", "/run", &["size=1m"])]);
-        assert!(
-            shown[0].starts_with(
-                "warning: mounts[0]: containerd's default Linux mount of /run (tmpfs)"
-            )
+        assert_eq!(
+            m,
+            [
+                mount("procfs", "proc", "/proc", &["nosuid", "noexec"]),
+                mount("devfs", "devfs", "/dev", &["ruleset=4"]),
+                mount(
+                    "tmpfs",
+                    "tmpfs",
+                    "/run",
+                    &["nosuid", "mode=755", "size=65536k"]
+                ),
+                mount("tmpfs", "tmpfs", "/run", &["size=1m"]),
+            ]
+        );
+        assert_eq!(
+            shown,
+            [
+                "warning: mounts[4]: containerd's default mount of /dev/mqueue is not made: POSIX message queues need no filesystem on FreeBSD",
+                "warning: mounts[5]: containerd's default mount of /sys is not made: FreeBSD has no sysfs (linsysfs is for Linux binaries: mount it by name)",
+            ]
         );
     }
 
