@@ -6,7 +6,7 @@
 
 mod harness;
 
-use harness::{Containerd, OciRuntime, parts, spawn_terminal};
+use harness::{Containerd, OciRuntime, Tmux, parts, spawn_terminal};
 
 /// A shell command line that prints `terminal` when standard input is a
 /// terminal of the container's own `/dev/pts` (tty(1) names it), and
@@ -60,6 +60,51 @@ fn terminal(runtime: OciRuntime) {
     session.expect("devices");
     let (code, rest, stderr) = session.finish();
     assert_eq!(code, 5, "{rest}{stderr}");
+    containerd.assert_clean();
+}
+
+/// `ctr run --rm -t` in a real terminal (tmux): the window size follows
+/// the terminal's (ResizePty), Ctrl-C reaches the foreground job and not
+/// the shell (job control), and the shell's exit status is ctr's.
+fn job_control(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let id = containerd.id("job");
+    let line = format!(
+        "{} run --rm -t --runtime {} {} {id} sh -i",
+        containerd.ctr_line(),
+        harness::RUNTIME,
+        harness::IMAGE,
+    );
+    let Some(term) = Tmux::start(&id, &line, 100, 30) else {
+        return;
+    };
+    // busybox ash's prompt: the shell reads the terminal from here on.
+    term.wait_for_line("~ #");
+    term.type_line("stty size");
+    term.wait_for_line("30 100");
+    term.resize(120, 40);
+    // The new size reaches the container when ctr has seen SIGWINCH and
+    // containerd has passed the ResizePty on: ask until it has.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !term.screen().iter().any(|l| l == "40 120") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the size never followed:\n{}",
+            term.screen().join("\n")
+        );
+        term.type_line("stty size");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    term.type_line("sleep 30");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    term.keys(&["C-c"]);
+    term.type_line("echo alive $?");
+    term.wait_for_line("alive 130");
+    term.type_line("exit 3");
+    assert_eq!(term.exit_status(), 3, "{}", term.screen().join("\n"));
+    drop(term);
     containerd.assert_clean();
 }
 
@@ -297,6 +342,7 @@ macro_rules! with_each_runtime {
 with_each_runtime!(
     output_and_exit_codes,
     terminal,
+    job_control,
     detached_lifecycle,
     kill,
     exec,

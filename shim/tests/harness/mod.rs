@@ -23,6 +23,8 @@ const CTR_TIMEOUT: &str = "60";
 #[path = "../../../tests/common/prerequisite.rs"]
 mod prerequisite;
 pub use prerequisite::prerequisite;
+mod tmux;
+pub use tmux::Tmux;
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/containerd-e2e-setup")
