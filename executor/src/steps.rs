@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use runj_translator::JailPlan;
-use runj_translator::invocation::{Invocation, invocation};
-use runj_translator::plan::{ExecOptions, Value};
+use runj_translator::invocation::Invocation;
+use runj_translator::plan::{Command, ExecOptions, Value};
 
 use crate::error::{Error, Result};
-use crate::host::{Alias, Command, Host, JailRef, Jid, MountForm, MountPoint, Place};
+use crate::host::{Alias, Host, JailRef, Jid, MountForm, MountPoint, Place};
 use crate::params::{Param, kernel_params};
 use crate::trace;
 
@@ -308,12 +308,13 @@ fn jail_ref(plan: &JailPlan) -> JailRef {
     }
 }
 
-/// The commands of one stage, each as jail(8) runs it; empty and blank
-/// ones run nothing and are left out, as jail(8) skips them.
-fn run_steps(steps: &mut Vec<Step>, stage: &'static str, place: Place, list: &[String]) {
+/// The commands of one stage, each as the plan says jail(8) runs it;
+/// empty and blank ones run nothing and are left out, as jail(8) skips
+/// them.
+fn run_steps(steps: &mut Vec<Step>, stage: &'static str, place: Place, list: &[Command]) {
     steps.extend(
         list.iter()
-            .map(|command| invocation(command))
+            .map(|command| command.invocation().clone())
             .filter(|i| !i.argv.is_empty())
             .map(|invocation| Step::Run {
                 stage,
@@ -416,7 +417,7 @@ impl Step {
                 stage,
                 place,
                 invocation,
-            } => host.run(&Command {
+            } => host.run(&crate::host::Command {
                 stage,
                 argv: &invocation.argv,
                 background: invocation.background,
@@ -603,7 +604,7 @@ mod tests {
             (&mut c.poststop, "poststop"),
             (&mut c.release, "release"),
         ] {
-            list.push(format!("/bin/{text}"));
+            list.push(format!("/bin/{text}").into());
         }
         plan
     }

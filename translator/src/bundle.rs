@@ -311,7 +311,7 @@ impl BundleEmitter {
             }
         }
         for (stage, list) in plan.commands.stages() {
-            self.keep_list(stage, list);
+            self.keep_list(stage, &crate::plan::texts(list));
         }
         let x = &plan.exec;
         for (param, on) in [

@@ -37,13 +37,11 @@ pub fn to_jailconf(plan: &JailPlan, header: &[String]) -> (Config, Diagnostics) 
     // more `command` value.
     let process_line = plan.process.as_ref().and_then(|p| e.process(p));
     for (stage, list) in plan.commands.stages() {
-        match (stage, &process_line) {
-            ("command", Some(line)) => e.list(
-                stage,
-                &[list.as_slice(), std::slice::from_ref(line)].concat(),
-            ),
-            _ => e.list(stage, list),
+        let mut lines = crate::plan::texts(list);
+        if let ("command", Some(line)) = (stage, &process_line) {
+            lines.push(line.clone());
         }
+        e.list(stage, &lines);
     }
     e.list("depend", &plan.depend);
     e.list("zfs.dataset", &plan.zfs_datasets);

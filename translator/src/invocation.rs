@@ -4,6 +4,8 @@
 //! single `&` ending it, which starts the command in the background;
 //! otherwise split on white space and executed directly.
 
+#[cfg(test)]
+use crate::plan::Command;
 use crate::plan::{Commands, Process};
 
 /// Characters that make jail(8) run a command through `/bin/sh -c`.
@@ -77,7 +79,7 @@ pub fn derived_args(c: &Commands) -> Option<(Vec<String>, Vec<&'static str>)> {
         .start
         .iter()
         .chain(&c.command)
-        .map(|s| invocation(s))
+        .map(|c| c.invocation().clone())
         .filter(|i| !i.argv.is_empty())
         .collect();
     let args = match commands.as_slice() {
@@ -133,8 +135,8 @@ mod tests {
 
     fn commands(start: &[&str], command: &[&str]) -> Commands {
         Commands {
-            start: start.iter().map(|s| s.to_string()).collect(),
-            command: command.iter().map(|s| s.to_string()).collect(),
+            start: start.iter().map(|s| Command::new(*s)).collect(),
+            command: command.iter().map(|s| Command::new(*s)).collect(),
             ..Commands::default()
         }
     }

@@ -5,7 +5,7 @@ use crate::catalog::{self, Consumer, Type};
 use crate::conf::{Origin, ResolvedJail, ResolvedParam};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::fstab;
-use crate::plan::{Address, JailPlan, Mount, Written};
+use crate::plan::{Address, Command, JailPlan, Mount, Written};
 use crate::typing::{bool_value, int_value, kernel_value};
 use crate::validate::validate;
 
@@ -228,7 +228,7 @@ fn jail8(plan: &mut JailPlan, name: &str, negated: bool, values: &[String]) -> R
                 .commands
                 .stage_mut(stage)
                 .ok_or_else(|| format!("no plan field for {stage}"))?;
-            *list = values.to_vec();
+            *list = values.iter().map(|v| Command::new(v.as_str())).collect();
         }
     }
     Ok(())

@@ -327,28 +327,28 @@ pub struct Mount {
 #[serde(deny_unknown_fields)]
 pub struct Commands {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub prepare: Vec<String>,
+    pub prepare: Vec<Command>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub prestart: Vec<String>,
+    pub prestart: Vec<Command>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub created: Vec<String>,
+    pub created: Vec<Command>,
     /// Run in the jail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub start: Vec<String>,
+    pub start: Vec<Command>,
     /// `command`: run in the jail after `exec.start`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub command: Vec<String>,
+    pub command: Vec<Command>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub poststart: Vec<String>,
+    pub poststart: Vec<Command>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub prestop: Vec<String>,
+    pub prestop: Vec<Command>,
     /// Run in the jail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub stop: Vec<String>,
+    pub stop: Vec<Command>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub poststop: Vec<String>,
+    pub poststop: Vec<Command>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub release: Vec<String>,
+    pub release: Vec<Command>,
 }
 
 impl Commands {
@@ -358,7 +358,7 @@ impl Commands {
 
     /// The stages in jail.conf spelling with their lists, in the order
     /// jail(8) runs them across a create and a remove.
-    pub fn stages(&self) -> [(&'static str, &Vec<String>); 10] {
+    pub fn stages(&self) -> [(&'static str, &Vec<Command>); 10] {
         [
             ("exec.prepare", &self.prepare),
             ("exec.prestart", &self.prestart),
@@ -374,7 +374,7 @@ impl Commands {
     }
 
     /// The list for a stage named as in jail.conf.
-    pub fn stage_mut(&mut self, name: &str) -> Option<&mut Vec<String>> {
+    pub fn stage_mut(&mut self, name: &str) -> Option<&mut Vec<Command>> {
         Some(match name {
             "exec.prepare" => &mut self.prepare,
             "exec.prestart" => &mut self.prestart,
@@ -388,6 +388,75 @@ impl Commands {
             "exec.release" => &mut self.release,
             _ => return None,
         })
+    }
+}
+
+/// One command of a jail(8) list: its text as written, and how jail(8)
+/// runs it (the argv and whether in the background), decided once by
+/// jail(8)'s rule ([`crate::invocation`]) when the plan is made or read.
+/// Serialized as its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    text: String,
+    invocation: crate::invocation::Invocation,
+}
+
+impl Command {
+    pub fn new(text: impl Into<String>) -> Self {
+        let text = text.into();
+        let invocation = crate::invocation::invocation(&text);
+        Command { text, invocation }
+    }
+
+    /// The text as jail.conf writes it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// What jail(8) executes for it; an empty argv runs nothing.
+    pub fn invocation(&self) -> &crate::invocation::Invocation {
+        &self.invocation
+    }
+}
+
+/// The texts of a command list, as jail.conf writes them.
+pub fn texts(list: &[Command]) -> Vec<String> {
+    list.iter().map(|c| c.text.clone()).collect()
+}
+
+impl From<&str> for Command {
+    fn from(text: &str) -> Self {
+        Command::new(text)
+    }
+}
+
+impl From<String> for Command {
+    fn from(text: String) -> Self {
+        Command::new(text)
+    }
+}
+
+impl PartialEq<&str> for Command {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for Command {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Command {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Command::new)
     }
 }
 

@@ -126,8 +126,8 @@ prop_compose! {
         plan.network.ip6 = ip6;
         plan.mounts.entries = mounts;
         plan.mounts.devfs = devfs;
-        plan.commands.start = start;
-        plan.commands.stop = stop;
+        plan.commands.start = start.into_iter().map(Into::into).collect();
+        plan.commands.stop = stop.into_iter().map(Into::into).collect();
         plan.exec.jail_user = jail_user;
         plan.depend = depend;
         plan.process = process;
@@ -145,7 +145,10 @@ fn expressible(plan: &JailPlan) -> JailPlan {
         }
     }
     if let Some(p) = expected.process.take() {
-        expected.commands.command.push(command_line(&p).unwrap());
+        expected
+            .commands
+            .command
+            .push(command_line(&p).unwrap().into());
     }
     expected
 }

@@ -284,7 +284,7 @@ fn filesystems(config: &Config, bundle: &Bundle, plan: &mut JailPlan, report: &m
     }
     for rule in &rules {
         match devices::rule_command(&root, rule) {
-            Ok(command) => plan.commands.prestart.push(command),
+            Ok(command) => plan.commands.prestart.push(command.into()),
             Err(message) => report.error(&rule.subject, message),
         }
     }
