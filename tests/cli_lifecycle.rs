@@ -929,3 +929,84 @@ fn several_containers_share_one_root() {
     lab.ok(&["delete", "--force", "c19b"]);
     lab.assert_clean();
 }
+
+/// Mounts a race can neither redirect nor strand (CVE-2021-30465's class):
+/// while creates and deletes run, an attacker keeps renaming the directory
+/// that holds the mount points and swapping a symbolic link to a directory
+/// outside the root in its place. Nothing is ever mounted or written
+/// outside the root, and after every `delete --force` nothing is mounted
+/// anywhere below the lab, wherever the attacker left the directory.
+#[test]
+fn racing_renames_neither_redirect_nor_strand_a_mount() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(lab) = Lab::new() else { return };
+    let root = lab.rootfs();
+    let outside = lab.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    lab.config(
+        "sleep 1000",
+        json!({ "mounts": [
+            { "destination": "/a/dev", "type": "devfs", "source": "devfs" },
+            { "destination": "/a/tmp", "type": "tmpfs", "source": "tmpfs" }
+        ] }),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let attacker = {
+        let (stop, root, outside) = (stop.clone(), root.clone(), outside.clone());
+        std::thread::spawn(move || {
+            let (a, moved) = (root.join("a"), root.join("a.moved"));
+            let mut rounds = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::rename(&a, &moved);
+                if rounds.is_multiple_of(3) {
+                    let _ = std::os::unix::fs::symlink(&outside, &a);
+                    std::thread::yield_now();
+                    let _ = std::fs::remove_file(&a);
+                }
+                let _ = std::fs::rename(&moved, &a);
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    let bundle = lab.bundle();
+    let rounds = 200;
+    let mut created = 0;
+    for round in 0..rounds {
+        // The container inherits standard error: not a pipe to wait on.
+        let status = lab
+            .runj(&["create", "c20", "-b", bundle.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        if status.success() {
+            created += 1;
+        }
+        let deleted = lab.runj(&["delete", "--force", "c20"]).output().unwrap();
+        assert!(
+            deleted.status.success(),
+            "round {round}: {}",
+            String::from_utf8_lossy(&deleted.stderr)
+        );
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let lab_path = lab.dir.path().to_str().unwrap();
+        let left: Vec<&str> = mounts.lines().filter(|l| l.contains(lab_path)).collect();
+        assert!(left.is_empty(), "round {round}: mounts left: {left:#?}");
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            0,
+            "round {round}: written outside"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let renames = attacker.join().unwrap();
+    assert!(renames > rounds as u64, "the attacker ran {renames} rounds");
+    // The race must leave some creates standing, or it tested nothing of
+    // the undo of a made mount.
+    assert!(created > 0, "no create of {rounds} succeeded");
+    lab.assert_clean();
+}

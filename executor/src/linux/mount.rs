@@ -12,8 +12,11 @@ use std::path::Path;
 
 use std::os::unix::fs::OpenOptionsExt;
 
-use nix::mount::{MntFlags, MsFlags, mount, umount2};
+use nix::fcntl::OFlag;
+use nix::mount::{MntFlags, MsFlags, umount2};
+use nix::sys::stat::Mode;
 
+use super::newmount;
 use super::secure::{Create, open_beneath, proc_path};
 use crate::error::{Error, Result};
 use crate::host::MountPoint;
@@ -28,23 +31,27 @@ const LINKS: &[(&str, &str)] = &[
     ("stderr", "/proc/self/fd/2"),
 ];
 
-/// Mounts one filesystem.
-pub fn mount_point(m: &MountPoint) -> Result<()> {
+/// Mounts one filesystem; returns the new mount's id
+/// ([`super::identity`]), `None` when nothing was mounted.
+pub fn mount_point(m: &MountPoint) -> Result<Option<u64>> {
     let (flags, data) = options(m)?;
-    match m.fstype.as_str() {
-        "nullfs" => bind(m, flags),
-        "tmpfs" => fresh(m, "tmpfs", flags, &data).map(drop),
-        "procfs" | "linprocfs" => fresh(m, "proc", flags, &data).map(drop),
-        "linsysfs" => fresh(m, "sysfs", flags, &data).map(drop),
-        "devfs" => devfs(m, flags),
+    let made = match m.fstype.as_str() {
+        "nullfs" => bind(m, flags)?,
+        "tmpfs" => fresh(m, "tmpfs", flags, &data)?,
+        "procfs" | "linprocfs" => fresh(m, "proc", flags, &data)?,
+        "linsysfs" => fresh(m, "sysfs", flags, &data)?,
+        "devfs" => devfs(m, flags)?,
         // The emulated devfs's /dev/fd is the link to the process's
         // descriptors that fdescfs shows on FreeBSD.
-        "fdescfs" if fdescfs_provided(m) => Ok(()),
-        other => Err(Error::Unsupported(format!(
-            "mount of {}: the Linux backend has no emulation of {other}",
-            m.destination
-        ))),
-    }
+        "fdescfs" if fdescfs_provided(m) => return Ok(None),
+        other => {
+            return Err(Error::Unsupported(format!(
+                "mount of {}: the Linux backend has no emulation of {other}",
+                m.destination
+            )));
+        }
+    };
+    super::identity::mount_id(&made).map(Some)
 }
 
 /// Whether `m` is fdescfs on `/dev/fd` of an emulated devfs, whose link
@@ -97,7 +104,10 @@ fn options(m: &MountPoint) -> Result<(MsFlags, String)> {
     Ok((flags, data.join(",")))
 }
 
-fn bind(m: &MountPoint, flags: MsFlags) -> Result<()> {
+/// A bind mount (nullfs) of the source on the mount point, made detached
+/// and attached to the mount point opened beneath the root
+/// ([`super::newmount`]); returns the new mount's descriptor.
+fn bind(m: &MountPoint, flags: MsFlags) -> Result<OwnedFd> {
     let source = Path::new(&m.source);
     let meta = std::fs::metadata(source)
         .map_err(|e| Error::os(format!("nullfs source {}", m.source), e))?;
@@ -106,45 +116,19 @@ fn bind(m: &MountPoint, flags: MsFlags) -> Result<()> {
     } else {
         Create::File
     };
-    let fd = open_beneath(&m.root, &m.destination, create)?;
-    let target = proc_path(&fd);
-    mount(
-        Some(source),
-        target.as_str(),
-        None::<&str>,
-        MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .map_err(|e| failed(m, e))?;
-    if !flags.is_empty() {
-        let again = open_beneath(&m.root, &m.destination, Create::Nothing)?;
-        let remount = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags;
-        if let Err(e) = mount(
-            None::<&str>,
-            proc_path(&again).as_str(),
-            None::<&str>,
-            remount,
-            None::<&str>,
-        ) {
-            let _ = umount2(proc_path(&again).as_str(), MntFlags::MNT_DETACH);
-            return Err(failed(m, e));
-        }
-    }
-    Ok(())
+    let at = open_beneath(&m.root, &m.destination, create)?;
+    let made = newmount::bind_of(source, flags)?;
+    newmount::attach(&made, &at, &m.to_string())?;
+    Ok(made)
 }
 
+/// A new filesystem on the mount point, made detached and attached to the
+/// mount point opened beneath the root; returns the new mount's descriptor.
 fn fresh(m: &MountPoint, fstype: &str, flags: MsFlags, data: &str) -> Result<OwnedFd> {
-    let fd = open_beneath(&m.root, &m.destination, Create::Directory)?;
-    let data = (!data.is_empty()).then_some(data);
-    mount(
-        Some(m.source.as_str()),
-        proc_path(&fd).as_str(),
-        Some(fstype),
-        flags,
-        data,
-    )
-    .map_err(|e| failed(m, e))?;
-    open_beneath(&m.root, &m.destination, Create::Nothing)
+    let at = open_beneath(&m.root, &m.destination, Create::Directory)?;
+    let made = newmount::filesystem(fstype, &m.source, data, flags)?;
+    newmount::attach(&made, &at, &m.to_string())?;
+    Ok(made)
 }
 
 /// A pseudo-terminal from the devpts instance at `<root>/dev/pts`, if the
@@ -179,7 +163,7 @@ pub fn jail_pty(root: &Path) -> Option<std::io::Result<(OwnedFd, OwnedFd)>> {
     Some(open())
 }
 
-fn devfs(m: &MountPoint, flags: MsFlags) -> Result<()> {
+fn devfs(m: &MountPoint, flags: MsFlags) -> Result<OwnedFd> {
     let dev = fresh(
         m,
         "tmpfs",
@@ -187,60 +171,60 @@ fn devfs(m: &MountPoint, flags: MsFlags) -> Result<()> {
         "mode=755",
     )?;
     let populate = || -> Result<()> {
+        let what = |name: &str| format!("{}/{name}", m.target().display());
         for name in DEVICES {
-            let node = MountPoint {
-                root: m.target(),
-                fstype: "nullfs".into(),
-                source: format!("/dev/{name}"),
-                destination: format!("/{name}"),
-                options: Vec::new(),
-                form: m.form,
-            };
-            bind(&node, MsFlags::empty())?;
+            let node = nix::fcntl::openat(
+                &dev,
+                *name,
+                OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_WRONLY
+                    | OFlag::O_CLOEXEC
+                    | OFlag::O_NOFOLLOW,
+                Mode::from_bits_truncate(0o644),
+            )
+            .map_err(|e| Error::os(format!("create {}", what(name)), e))?;
+            let device = newmount::bind_of(Path::new(&format!("/dev/{name}")), MsFlags::empty())?;
+            newmount::attach(&device, &node, &what(name))?;
         }
         for (name, to) in LINKS {
             nix::unistd::symlinkat(*to, &dev, *name)
-                .map_err(|e| Error::os(format!("create {}/{name}", m.target().display()), e))?;
+                .map_err(|e| Error::os(format!("create {}", what(name)), e))?;
         }
         // The jail's own ptys, as ruleset 4 shows a FreeBSD jail `pts/*`:
         // a devpts instance, its multiplexer at /dev/ptmx; /dev/shm as
         // Linux programs expect it.
-        let pts = MountPoint {
-            root: m.target(),
-            fstype: "devpts".into(),
-            source: "devpts".into(),
-            destination: "/pts".into(),
-            options: Vec::new(),
-            form: m.form,
-        };
-        fresh(
-            &pts,
-            "devpts",
-            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-            "newinstance,ptmxmode=0666,mode=0620,gid=5",
-        )?;
-        nix::unistd::symlinkat("pts/ptmx", &dev, "ptmx")
-            .map_err(|e| Error::os(format!("create {}/ptmx", m.target().display()), e))?;
-        nix::sys::stat::mkdirat(
+        nix::sys::stat::mkdirat(&dev, "pts", Mode::from_bits_truncate(0o755))
+            .map_err(|e| Error::os(format!("create {}", what("pts")), e))?;
+        let pts_dir = nix::fcntl::openat(
             &dev,
-            "shm",
-            nix::sys::stat::Mode::from_bits_truncate(0o1777),
+            "pts",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
         )
-        .map_err(|e| Error::os(format!("create {}/shm", m.target().display()), e))?;
+        .map_err(|e| Error::os(format!("open {}", what("pts")), e))?;
+        let pts = newmount::filesystem(
+            "devpts",
+            "devpts",
+            "ptmxmode=0666,mode=0620,gid=5",
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        )?;
+        newmount::attach(&pts, &pts_dir, &what("pts"))?;
+        nix::unistd::symlinkat("pts/ptmx", &dev, "ptmx")
+            .map_err(|e| Error::os(format!("create {}", what("ptmx")), e))?;
+        nix::sys::stat::mkdirat(&dev, "shm", Mode::from_bits_truncate(0o1777))
+            .map_err(|e| Error::os(format!("create {}", what("shm")), e))?;
         nix::sys::stat::fchmodat(
             &dev,
             "shm",
-            nix::sys::stat::Mode::from_bits_truncate(0o1777),
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
+            Mode::from_bits_truncate(0o1777),
+            nix::sys::stat::FchmodatFlags::NoFollowSymlink,
         )
-        .map_err(|e| Error::os(format!("chmod {}/shm", m.target().display()), e))?;
+        .map_err(|e| Error::os(format!("chmod {}", what("shm")), e))?;
         Ok(())
     };
     populate().inspect_err(|_| {
         let _ = umount2(proc_path(&dev).as_str(), MntFlags::MNT_DETACH);
-    })
-}
-
-fn failed(m: &MountPoint, e: nix::Error) -> Error {
-    Error::os(format!("{m}"), e)
+    })?;
+    Ok(dev)
 }
