@@ -192,7 +192,21 @@ impl Host for FreeBsdHost {
             return Err(Error::Plan(format!("{}: {why}", fspath.display())));
         }
         let mut request = encode::nmount(&m.fstype, &fspath, &source, &m.options)?;
-        sys::nmount(&mut request, &m.to_string())
+        sys::nmount(&mut request, &m.to_string())?;
+        // nmount(2) takes a path: had a component been swapped since the
+        // mount point was checked, the mount is elsewhere. The checked place
+        // must now hold a mount of this type, or the creation fails (and is
+        // unwound).
+        let made = sys::mounted(&fspath)?;
+        if made.on != fspath || made.fstype != m.fstype {
+            return Err(Error::Plan(format!(
+                "mount on {}: the mount point changed during the mount ({} of {} is there)",
+                fspath.display(),
+                made.on.display(),
+                made.fstype
+            )));
+        }
+        Ok(())
     }
 
     /// As jail(8): only a mount of the expected type, at exactly the mount
