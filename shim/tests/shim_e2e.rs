@@ -32,6 +32,18 @@ fn output_and_exit_codes(runtime: OciRuntime) {
     let (code, _, stderr) = parts(&containerd.run(&containerd.id("exit"), &["sh", "-c", "exit 3"]));
     assert_eq!(code, 3, "{stderr}");
 
+    // Only standard input, output and error reach the container (and the
+    // descriptor ls reads /proc/self/fd through): nothing of the shim's
+    // or runj's (CVE-2024-21626's class).
+    let mut fds = containerd.spawn_run(
+        &[],
+        &containerd.id("fds"),
+        &["sh", "-c", "echo $(ls /proc/self/fd); read x"],
+    );
+    fds.expect("0 1 2 3");
+    let (code, _, stderr) = fds.finish();
+    assert_eq!(code, 0, "{stderr}");
+
     let mut streams = containerd.spawn_run(
         &[],
         &containerd.id("streams"),
