@@ -53,8 +53,8 @@ pub fn render_line(device: &str, mountpoint: &str, fstype: &str, options: &[Stri
 }
 
 /// Decodes `\ooo` octal escapes and `\\` (the part of strunvis(3) that
-/// fstab files use).
-fn unvis(field: &str) -> String {
+/// fstab files use, and the escapes of Linux's `/proc/self/mountinfo`).
+pub fn unvis(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -31,31 +31,8 @@ fn mount_point_of(id: u64) -> Result<Option<PathBuf>> {
         let mut fields = line.split(' ');
         let this: u64 = fields.next()?.parse().ok()?;
         let point = fields.nth(3)?;
-        (this == id).then(|| PathBuf::from(unescape(point)))
+        (this == id).then(|| PathBuf::from(runj_translator::fstab::unvis(point)))
     }))
-}
-
-/// mountinfo's octal escapes (`\040` for a space, `\134` for `\`).
-fn unescape(field: &str) -> String {
-    let bytes = field.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = bytes
-            .get(i + 1..i + 4)
-            .filter(|d| bytes[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match octal {
-            Some(d) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Unmounts the mount `id` (with what is mounted below it) wherever it
@@ -98,8 +75,7 @@ mod tests {
 
     #[test]
     fn mountinfo_escapes_are_undone() {
-        assert_eq!(unescape(r"/a\040b/\134c"), r"/a b/\c");
-        assert_eq!(unescape(r"/plain\0"), r"/plain\0");
+        assert_eq!(runj_translator::fstab::unvis(r"/a\040b/\134c"), r"/a b/\c");
     }
 
     #[test]
