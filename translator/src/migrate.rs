@@ -10,6 +10,7 @@ use crate::conf::ResolvedJail;
 use crate::diagnostic::Diagnostic;
 use crate::lower::{expand_fstab_files, lower};
 use crate::plan::JailPlan;
+use crate::trust::{FromAnnotation, from_annotation};
 
 /// The outcome for one jail.
 #[derive(Debug, Clone)]
@@ -83,17 +84,9 @@ fn lifetime_notes(plan: &JailPlan) -> Vec<Diagnostic> {
          jail after those commands return only with persist or remaining processes"
     };
     notes.push(Diagnostic::warning("process", process));
-    let host_stages = [
-        "exec.prepare",
-        "exec.prestart",
-        "exec.created",
-        "exec.poststart",
-        "exec.prestop",
-        "exec.poststop",
-        "exec.release",
-    ];
+    // The host-side stages: those no annotation may carry.
     for (stage, list) in c.stages() {
-        if host_stages.contains(&stage) && !list.is_empty() {
+        if !list.is_empty() && from_annotation(stage) == FromAnnotation::Never {
             notes.push(Diagnostic::warning(
                 stage,
                 "host commands are kept in the bundle's runj.jail.json and run by the runj executor; other OCI runtimes ignore them",
