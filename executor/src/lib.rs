@@ -10,6 +10,7 @@ pub mod error;
 pub mod freebsd;
 pub mod hooks;
 pub mod host;
+pub mod journal;
 pub mod lifecycle;
 #[cfg(target_os = "linux")]
 pub mod linux;

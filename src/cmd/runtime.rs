@@ -92,9 +92,9 @@ impl Backend {
     }
 
     #[cfg(target_os = "freebsd")]
-    fn new(_root: &Path) -> Result<Self> {
+    fn new(root: &Path) -> Result<Self> {
         Ok(Backend {
-            inner: runj_executor::freebsd::FreeBsdHost::default(),
+            inner: runj_executor::freebsd::FreeBsdHost::new(root.join(".jails")),
         })
     }
 

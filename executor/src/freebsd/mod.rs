@@ -43,6 +43,7 @@ use {
     crate::host::{
         Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill, run_placed,
     },
+    crate::journal::{Identity, Journal},
     crate::params::Param,
     crate::trace,
     encode::Operation,
@@ -53,10 +54,21 @@ use {
     std::path::{Path, PathBuf},
 };
 
-/// The FreeBSD system. It keeps no state: the kernel does.
-#[derive(Debug, Default)]
+/// The FreeBSD system. The kernel keeps the jails; `registry` keeps the
+/// journal of the mounts made ([`crate::journal`]).
+#[derive(Debug)]
 pub struct FreeBsdHost {
-    _private: (),
+    #[cfg_attr(not(target_os = "freebsd"), allow(dead_code))]
+    registry: std::path::PathBuf,
+}
+
+impl FreeBsdHost {
+    /// A host whose mount journal is kept under `registry`.
+    pub fn new(registry: impl Into<std::path::PathBuf>) -> Self {
+        FreeBsdHost {
+            registry: registry.into(),
+        }
+    }
 }
 
 /// What to make of a missing mount point.
@@ -71,6 +83,87 @@ enum Make {
 
 #[cfg(target_os = "freebsd")]
 impl FreeBsdHost {
+    /// As mount(8): on a directory (sbin/mount/getmntopts.c `checkpath`),
+    /// except that nullfs mounts the source's real path on a mount point of
+    /// the same kind, file or directory (sbin/mount_nullfs/mount_nullfs.c).
+    /// Returns the new filesystem's fsid.
+    fn nmount(m: &MountPoint) -> Result<[i32; 2]> {
+        let (source, make) = if m.fstype == "nullfs" {
+            let source = std::fs::canonicalize(&m.source)
+                .context(|| format!("nullfs source {}", m.source))?;
+            let kind = std::fs::metadata(&source)
+                .context(|| format!("nullfs source {}", source.display()))?
+                .file_type();
+            let make = match (kind.is_dir(), kind.is_file()) {
+                (true, _) => Make::Directory,
+                (_, true) => Make::File,
+                _ => {
+                    return Err(Error::Plan(format!(
+                        "nullfs source {}: must be either a file or directory",
+                        source.display()
+                    )));
+                }
+            };
+            (source, make)
+        } else {
+            (PathBuf::from(&m.source), Make::Directory)
+        };
+        let fspath = Self::mount_point(m, make)?;
+        let covered =
+            std::fs::metadata(&fspath).context(|| format!("stat {}", fspath.display()))?;
+        if covered.is_dir() != (make == Make::Directory) {
+            let why = match make {
+                Make::File => format!("must be same type as {} (file)", source.display()),
+                _ => "not a directory".to_string(),
+            };
+            return Err(Error::Plan(format!("{}: {why}", fspath.display())));
+        }
+        let mut request = encode::nmount(&m.fstype, &fspath, &source, &m.options)?;
+        sys::nmount(&mut request, &m.to_string())?;
+        // nmount(2) takes a path: had a component been swapped since the
+        // mount point was checked, the mount is elsewhere. The checked place
+        // must now hold a mount of this type, or the creation fails (and is
+        // unwound).
+        let made = sys::mounted(&fspath)?;
+        if made.on != fspath || made.fstype != m.fstype {
+            return Err(Error::Plan(format!(
+                "mount on {}: the mount point changed during the mount ({} of {} is there)",
+                fspath.display(),
+                made.on.display(),
+                made.fstype
+            )));
+        }
+        Ok(made.fsid)
+    }
+
+    /// As jail(8): only a mount of the expected type, at exactly the mount
+    /// point (usr.sbin/jail/command.c `check_path`); no mount there at all
+    /// is `EINVAL`, what unmount(2) says of it.
+    fn unmount_at(m: &MountPoint) -> Result<()> {
+        let path = Self::mount_point(m, Make::Nothing)?;
+        let mounted = sys::mounted(&path)?;
+        let identity = |p: &Path| {
+            std::fs::metadata(p)
+                .map(|meta| (meta.dev(), meta.ino()))
+                .context(|| format!("stat {}", p.display()))
+        };
+        if identity(&path)? != identity(&mounted.on)? {
+            return Err(Error::os(
+                format!("umount {}: not a mount point", path.display()),
+                std::io::Error::from_raw_os_error(libc::EINVAL),
+            ));
+        }
+        if mounted.fstype != m.fstype {
+            return Err(Error::Plan(format!(
+                "umount {}: not a {} mount but {}",
+                path.display(),
+                m.fstype,
+                mounted.fstype
+            )));
+        }
+        sys::unmount(&path)
+    }
+
     /// Runs `/sbin/ifconfig ARGS`.
     /// ifconfig(8) with the argv jail(8) runs it with.
     fn ifconfig(argv: Vec<String>) -> Result<()> {
@@ -157,84 +250,21 @@ impl Host for FreeBsdHost {
         Self::ifconfig(alias.ifconfig_argv(false))
     }
 
-    /// As mount(8): on a directory (sbin/mount/getmntopts.c `checkpath`),
-    /// except that nullfs mounts the source's real path on a mount point of
-    /// the same kind, file or directory (sbin/mount_nullfs/mount_nullfs.c).
+    /// Journaled ([`crate::journal`]) with its fsid, so that undoing it
+    /// finds it wherever its mount point has gone, also after a crash.
     fn mount(&mut self, m: &MountPoint) -> Result<()> {
-        let (source, make) = if m.fstype == "nullfs" {
-            let source = std::fs::canonicalize(&m.source)
-                .context(|| format!("nullfs source {}", m.source))?;
-            let kind = std::fs::metadata(&source)
-                .context(|| format!("nullfs source {}", source.display()))?
-                .file_type();
-            let make = match (kind.is_dir(), kind.is_file()) {
-                (true, _) => Make::Directory,
-                (_, true) => Make::File,
-                _ => {
-                    return Err(Error::Plan(format!(
-                        "nullfs source {}: must be either a file or directory",
-                        source.display()
-                    )));
-                }
-            };
-            (source, make)
-        } else {
-            (PathBuf::from(&m.source), Make::Directory)
-        };
-        let fspath = Self::mount_point(m, make)?;
-        let covered =
-            std::fs::metadata(&fspath).context(|| format!("stat {}", fspath.display()))?;
-        if covered.is_dir() != (make == Make::Directory) {
-            let why = match make {
-                Make::File => format!("must be same type as {} (file)", source.display()),
-                _ => "not a directory".to_string(),
-            };
-            return Err(Error::Plan(format!("{}: {why}", fspath.display())));
-        }
-        let mut request = encode::nmount(&m.fstype, &fspath, &source, &m.options)?;
-        sys::nmount(&mut request, &m.to_string())?;
-        // nmount(2) takes a path: had a component been swapped since the
-        // mount point was checked, the mount is elsewhere. The checked place
-        // must now hold a mount of this type, or the creation fails (and is
-        // unwound).
-        let made = sys::mounted(&fspath)?;
-        if made.on != fspath || made.fstype != m.fstype {
-            return Err(Error::Plan(format!(
-                "mount on {}: the mount point changed during the mount ({} of {} is there)",
-                fspath.display(),
-                made.on.display(),
-                made.fstype
-            )));
-        }
-        Ok(())
+        let _lock = crate::journal::lock(&self.registry)?;
+        Journal::in_registry(&self.registry)
+            .mount(m, || Self::nmount(m).map(|fsid| Some(Identity::Fsid(fsid))))
     }
 
-    /// As jail(8): only a mount of the expected type, at exactly the mount
-    /// point (usr.sbin/jail/command.c `check_path`); no mount there at all
-    /// is `EINVAL`, what unmount(2) says of it.
+    /// By its fsid when it got one, else as jail(8) does.
     fn unmount(&mut self, m: &MountPoint) -> Result<()> {
-        let path = Self::mount_point(m, Make::Nothing)?;
-        let mounted = sys::mounted(&path)?;
-        let identity = |p: &Path| {
-            std::fs::metadata(p)
-                .map(|meta| (meta.dev(), meta.ino()))
-                .context(|| format!("stat {}", p.display()))
-        };
-        if identity(&path)? != identity(&mounted.on)? {
-            return Err(Error::os(
-                format!("umount {}: not a mount point", path.display()),
-                std::io::Error::from_raw_os_error(libc::EINVAL),
-            ));
-        }
-        if mounted.fstype != m.fstype {
-            return Err(Error::Plan(format!(
-                "umount {}: not a {} mount but {}",
-                path.display(),
-                m.fstype,
-                mounted.fstype
-            )));
-        }
-        sys::unmount(&path)
+        let _lock = crate::journal::lock(&self.registry)?;
+        Journal::in_registry(&self.registry).unmount(m, |id| match id {
+            Some(Identity::Fsid(fsid)) => sys::unmount_fsid(fsid),
+            _ => Self::unmount_at(m),
+        })
     }
 
     fn create(&mut self, params: &[Param]) -> Result<Jid> {

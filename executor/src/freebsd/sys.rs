@@ -132,6 +132,18 @@ pub struct Mounted {
     pub fstype: String,
     /// Where it is mounted (`f_mntonname`).
     pub on: PathBuf,
+    /// Its id (`f_fsid`), which unmount(2) takes with `MNT_BYFSID`.
+    pub fsid: [i32; 2],
+}
+
+/// unmount(2) of the filesystem `fsid` (`MNT_BYFSID`), wherever it is
+/// mounted now.
+pub fn unmount_fsid(fsid: [i32; 2]) -> Result<()> {
+    let name = format!("FSID:{}:{}", fsid[0], fsid[1]);
+    let c_name = std::ffi::CString::new(name.clone()).expect("digits have no NUL");
+    // SAFETY: a NUL-terminated name that outlives the call.
+    checked(unsafe { libc::unmount(c_name.as_ptr(), libc::MNT_BYFSID) })
+        .context(|| format!("umount {name}"))
 }
 
 /// statfs(2) of `path`.
@@ -144,9 +156,13 @@ pub fn mounted(path: &Path) -> Result<Mounted> {
     checked(unsafe { libc::statfs(c_path.as_ptr(), stat.as_mut_ptr()) }).context(what)?;
     // SAFETY: statfs(2) succeeded.
     let stat = unsafe { stat.assume_init() };
+    // SAFETY: an fsid_t is two ints (sys/mount.h); libc keeps its fields
+    // private.
+    let fsid: [i32; 2] = unsafe { std::ptr::read_unaligned((&raw const stat.f_fsid).cast()) };
     Ok(Mounted {
         fstype: String::from_utf8_lossy(&c_chars(&stat.f_fstypename)).into_owned(),
         on: PathBuf::from(OsStr::from_bytes(&c_chars(&stat.f_mntonname))),
+        fsid,
     })
 }
 

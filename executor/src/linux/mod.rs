@@ -29,7 +29,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::sched::{CloneFlags, setns};
 use nix::unistd::{Pid, chdir, chroot, sethostname};
@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::child::{Ended, run_program, spawn, wait};
 use crate::error::{Context, Error, Result};
 use crate::host::{Alias, Attach, Command, Host, JailRef, Jid, MountPoint, kill, run_placed};
+use crate::journal::{Identity, Journal};
 use crate::params::{JailSys, Param, ParamValue};
 
 /// Parameters the emulation acts on; the others are only reported.
@@ -64,32 +65,6 @@ const EMULATED: &[&str] = &[
 pub struct LinuxHost {
     registry: PathBuf,
     warnings: Vec<String>,
-}
-
-/// A mount the emulation made, as its journal (`<registry>/mounts.json`)
-/// keeps it: where it was asked for, and its mount id once made.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-struct Mounted {
-    root: PathBuf,
-    destination: String,
-    fstype: String,
-    id: Option<u64>,
-}
-
-impl Mounted {
-    fn of(m: &MountPoint, id: Option<u64>) -> Self {
-        Mounted {
-            root: m.root.clone(),
-            destination: m.destination.clone(),
-            fstype: m.fstype.clone(),
-            id,
-        }
-    }
-
-    fn same_place(&self, other: &Mounted) -> bool {
-        (&self.root, &self.destination, &self.fstype)
-            == (&other.root, &other.destination, &other.fstype)
-    }
 }
 
 /// What the registry keeps of a jail (`<registry>/<name>/jail.json`).
@@ -124,44 +99,7 @@ impl LinuxHost {
     }
 
     fn lock(&self) -> Result<Flock<File>> {
-        std::fs::create_dir_all(&self.registry)
-            .context(|| format!("create {}", self.registry.display()))?;
-        let path = self.registry.join(".lock");
-        let file = File::create(&path).context(|| format!("open {}", path.display()))?;
-        Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| Error::os(format!("lock {}", path.display()), e))
-    }
-
-    fn mounts_file(&self) -> PathBuf {
-        self.registry.join("mounts.json")
-    }
-
-    /// The mount journal (under the lock).
-    fn mounts(&self) -> Result<Vec<Mounted>> {
-        match std::fs::read(self.mounts_file()) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Plan(format!("{}: {e}", self.mounts_file().display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(Error::os(
-                format!("read {}", self.mounts_file().display()),
-                e,
-            )),
-        }
-    }
-
-    /// Writes the journal; an empty one leaves no file.
-    fn save_mounts(&self, journal: &[Mounted]) -> Result<()> {
-        let file = self.mounts_file();
-        if journal.is_empty() {
-            return match std::fs::remove_file(&file) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(Error::os(format!("remove {}", file.display()), e))
-                }
-                _ => Ok(()),
-            };
-        }
-        let json = serde_json::to_vec_pretty(journal).expect("a journal serializes");
-        crate::state::write_atomically(&file, &json)
+        crate::journal::lock(&self.registry)
     }
 
     fn records(&self) -> Result<Vec<Record>> {
@@ -456,52 +394,27 @@ impl Host for LinuxHost {
         run_ip(&ip_address("del", alias), None)
     }
 
-    /// Journals the mount (before it is made, then with its id), so that
-    /// undoing it finds it by identity wherever its mount point has gone,
-    /// also after a crash.
+    /// Journaled ([`crate::journal`]): undoing it finds it by its mount
+    /// id wherever its mount point has gone, also after a crash.
     fn mount(&mut self, m: &MountPoint) -> Result<()> {
         let _lock = self.lock()?;
-        let mut journal = self.mounts()?;
-        journal.push(Mounted::of(m, None));
-        self.save_mounts(&journal)?;
-        match mount::mount_point(m) {
-            Ok(id) => {
-                journal.last_mut().expect("just pushed").id = id;
-                self.save_mounts(&journal)
-            }
-            Err(e) => {
-                journal.pop();
-                let _ = self.save_mounts(&journal);
-                Err(e)
-            }
-        }
+        Journal::in_registry(&self.registry)
+            .mount(m, || Ok(mount::mount_point(m)?.map(Identity::MountId)))
     }
 
-    /// The last journaled mount of `m`, by its id if it got one (a moved
-    /// mount point does not strand it); by path otherwise.
+    /// By its mount id when it got one, by path otherwise.
     fn unmount(&mut self, m: &MountPoint) -> Result<()> {
         let _lock = self.lock()?;
-        let mut journal = self.mounts()?;
-        let key = Mounted::of(m, None);
-        let entry = journal.iter().rposition(|e| e.same_place(&key));
-        let result = match entry.and_then(|at| journal[at].id) {
-            Some(id) => match identity::unmount_by_id(id) {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(Error::os(
+        Journal::in_registry(&self.registry).unmount(m, |id| match id {
+            Some(Identity::MountId(id)) => match identity::unmount_by_id(id)? {
+                true => Ok(()),
+                false => Err(Error::os(
                     format!("umount {}", m.target().display()),
                     std::io::Error::from_raw_os_error(libc::EINVAL),
                 )),
-                Err(e) => Err(e),
             },
-            None => mount::unmount_point(m),
-        };
-        if let Some(at) = entry
-            && (result.is_ok() || result.as_ref().is_err_and(Error::is_gone))
-        {
-            journal.remove(at);
-            self.save_mounts(&journal)?;
-        }
-        result
+            _ => mount::unmount_point(m),
+        })
     }
 
     fn create(&mut self, params: &[Param]) -> Result<Jid> {
