@@ -1010,3 +1010,55 @@ fn racing_renames_neither_redirect_nor_strand_a_mount() {
     assert!(created > 0, "no create of {rounds} succeeded");
     lab.assert_clean();
 }
+
+/// A bind source inside the jail's root is the jail's own: a symbolic link
+/// the image put there, pointing out of the root, does not lend the jail
+/// the host's directory; nor does jail(8)'s `exec.consolelog` follow one.
+#[test]
+fn links_in_the_root_lend_no_host_path() {
+    let Some(lab) = Lab::new() else { return };
+    let root = lab.rootfs();
+    let secret = lab.dir.path().join("secret");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(secret.join("key"), "host only").unwrap();
+    std::os::unix::fs::symlink(&secret, root.join("evil")).unwrap();
+    lab.config(
+        "ls /mnt",
+        json!({ "mounts": [{ "destination": "/mnt", "type": "bind",
+            "source": root.join("evil").to_str().unwrap(), "options": ["bind"] }] }),
+    );
+    let bundle = lab.bundle();
+    let out = lab
+        .runj(&["run", "c21", "-b", bundle.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    lab.assert_clean();
+
+    let conf = lab.dir.path().join("jail.conf");
+    std::os::unix::fs::symlink(&secret, root.join("logs")).unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "l {{ path = \"{r}\"; persist; exec.consolelog = \"{r}/logs/console\";\n\
+             exec.start = \"echo hi\"; }}\n",
+            r = root.display()
+        ),
+    )
+    .unwrap();
+    let out = lab
+        .runj(&["apply", &format!("{}#l", conf.display())])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is a symbolic link"), "{stderr}");
+    assert!(
+        !secret.join("console").exists(),
+        "the log went through the link"
+    );
+    lab.assert_clean();
+}

@@ -34,15 +34,11 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
             "exec.fib: routing tables (setfib) exist only on FreeBSD".into(),
         ));
     }
-    let log = match &options.consolelog {
-        Some(path) => Some(
-            OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(path)
-                .context(|| format!("exec.consolelog: open {path}"))?,
-        ),
-        None => None,
+    // jail(8) sends the output of commands in the jail, and only theirs,
+    // to the console log.
+    let log = match (&options.consolelog, command.place) {
+        (Some(path), Place::Jail) => Some(console_log(path, &command.jail.path)?),
+        _ => None,
     };
     let argv = c_strings(command.argv)?;
     let inherited = if options.clean {
@@ -105,6 +101,42 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
             status: ended.to_string(),
         }),
     }
+}
+
+/// Opens `exec.consolelog` as jail(8) does (command.c `check_path`): an
+/// absolute path, no component of which below the jail's path is a
+/// symbolic link (the last may not exist yet), appended to.
+fn console_log(path: &str, jail_path: &std::path::Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let what = || format!("exec.consolelog: {path}");
+    let file = std::path::Path::new(path);
+    if !file.is_absolute() {
+        return Err(Error::Plan(format!("{}: not an absolute pathname", what())));
+    }
+    if let Ok(inside) = file.strip_prefix(jail_path) {
+        let mut at = jail_path.to_path_buf();
+        for part in inside.components() {
+            at.push(part);
+            match std::fs::symlink_metadata(&at) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(Error::Plan(format!(
+                        "{}: {} is a symbolic link",
+                        what(),
+                        at.display()
+                    )));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && at == file => {}
+                Err(e) => return Err(Error::os(what(), e)),
+            }
+        }
+    }
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(file)
+        .context(|| format!("exec.consolelog: open {path}"))
 }
 
 /// Whose account a command needs (jail(8) looks one up for `exec.clean`

@@ -117,7 +117,17 @@ fn bind(m: &MountPoint, flags: MsFlags) -> Result<OwnedFd> {
         Create::File
     };
     let at = open_beneath(&m.root, &m.destination, create)?;
-    let made = newmount::bind_of(source, flags)?;
+    // A source inside the jail's root is the jail's: reached beneath the
+    // root without following its links (an image's link must not lend the
+    // jail a host directory).
+    let made = match source.strip_prefix(&m.root) {
+        Ok(inside) => {
+            let inside = format!("/{}", inside.display());
+            let fd = open_beneath(&m.root, &inside, Create::Nothing)?;
+            newmount::bind_of_fd(&fd, flags, &m.to_string())?
+        }
+        Err(_) => newmount::bind_of(source, flags)?,
+    };
     newmount::attach(&made, &at, &m.to_string())?;
     Ok(made)
 }

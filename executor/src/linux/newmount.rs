@@ -133,15 +133,43 @@ pub fn filesystem(fstype: &str, source: &str, data: &str, flags: MsFlags) -> Res
 /// A detached copy of the mount at `source` (not of those below it, as
 /// nullfs), with `flags` applied.
 pub fn bind_of(source: &Path, flags: MsFlags) -> Result<OwnedFd> {
-    let what = format!("bind {}", source.display());
     let path = c(&source.to_string_lossy())?;
+    clone_tree(
+        libc::AT_FDCWD,
+        &path,
+        0,
+        flags,
+        &format!("bind {}", source.display()),
+    )
+}
+
+/// The same of a source already open (beneath the jail's root).
+pub fn bind_of_fd(source: &OwnedFd, flags: MsFlags, what: &str) -> Result<OwnedFd> {
+    let empty = c("")?;
+    clone_tree(
+        source.as_raw_fd(),
+        &empty,
+        libc::AT_EMPTY_PATH as libc::c_uint,
+        flags,
+        what,
+    )
+}
+
+fn clone_tree(
+    dir: libc::c_int,
+    path: &CString,
+    extra: libc::c_uint,
+    flags: MsFlags,
+    what: &str,
+) -> Result<OwnedFd> {
+    let what = what.to_string();
     // SAFETY: open_tree(2) with a NUL-terminated path.
     let tree = owned(&what, unsafe {
         libc::syscall(
             libc::SYS_open_tree,
-            libc::AT_FDCWD,
+            dir,
             path.as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | extra,
         )
     })?;
     let set = attributes(flags);
