@@ -93,6 +93,24 @@ impl Lab {
         out
     }
 
+    /// Runs runj expecting a failure; its standard error.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.runj(args).stdin(Stdio::null()).output().unwrap();
+        assert!(
+            !out.status.success(),
+            "runj {args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Writes `text` as the lab's jail.conf; returns `FILE#JAIL` for `jail`.
+    fn jail_conf(&self, text: &str, jail: &str) -> String {
+        let conf = self.dir.path().join("jail.conf");
+        std::fs::write(&conf, text).unwrap();
+        format!("{}#{jail}", conf.display())
+    }
+
     /// `create` with the container's output going to `out.log`.
     fn create(&self, id: &str) {
         let log = std::fs::File::create(self.dir.path().join("out.log")).unwrap();
@@ -507,10 +525,8 @@ fn every_example_bundle_runs_or_is_refused_and_leaves_the_host_clean() {
 fn a_jail_conf_jail_is_created_and_removed_as_jail8_does() {
     let Some(lab) = Lab::new() else { return };
     let root = lab.rootfs();
-    let conf = lab.dir.path().join("jail.conf");
-    std::fs::write(
-        &conf,
-        format!(
+    let source = lab.jail_conf(
+        &format!(
             "path = \"{root}\";\npersist;\n\
              base {{ exec.start = \"touch /tmp/base-started\"; }}\n\
              web {{ depend = base; host.hostname = web.example; mount.devfs;\n\
@@ -518,9 +534,8 @@ fn a_jail_conf_jail_is_created_and_removed_as_jail8_does() {
              exec.poststop = \"touch {root}/tmp/web-stopped\"; }}\n",
             root = root.display()
         ),
-    )
-    .unwrap();
-    let source = format!("{}#web", conf.display());
+        "web",
+    );
     let dry = lab.ok(&["apply", "--dry-run", "--format", "trace", &source]);
     let trace = stdout(&dry);
     let lines: Vec<&str> = trace.lines().collect();
@@ -543,15 +558,11 @@ fn a_jail_conf_jail_is_created_and_removed_as_jail8_does() {
     }
     let host = std::fs::read_to_string(root.join("tmp/web-host")).unwrap();
     assert_eq!(host, "web.example\n");
-    let again = lab.runj(&["apply", &source]).output().unwrap();
-    assert!(!again.status.success());
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("\"base\" already exists"),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    let again = lab.fails(&["apply", &source]);
+    assert!(again.contains("\"base\" already exists"), "{again}");
+    let file = source.trim_end_matches("#web");
     for jail in ["web", "base"] {
-        lab.ok(&["apply", "--remove", &format!("{}#{jail}", conf.display())]);
+        lab.ok(&["apply", "--remove", &format!("{file}#{jail}")]);
     }
     assert!(root.join("tmp/web-stopped").exists());
     lab.assert_clean();
@@ -643,14 +654,8 @@ fn a_hook_past_its_timeout_is_killed_and_the_create_undone() {
     lab.config("true", json!({ "hooks": { "createRuntime": hook } }));
     let bundle = lab.bundle();
     let started = Instant::now();
-    let out = lab
-        .runj(&["run", "c14", "-b", bundle.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let stderr = lab.fails(&["run", "c14", "-b", bundle.to_str().unwrap()]);
     let took = started.elapsed();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("createRuntime hook: /bin/sh: timed out"),
         "{stderr}"
@@ -680,25 +685,16 @@ fn a_hook_past_its_timeout_is_killed_and_the_create_undone() {
 #[test]
 fn a_command_past_exec_timeout_fails_and_the_jail_is_rolled_back() {
     let Some(lab) = Lab::new() else { return };
-    let root = lab.rootfs();
-    let conf = lab.dir.path().join("jail.conf");
-    std::fs::write(
-        &conf,
-        format!(
+    let source = lab.jail_conf(
+        &format!(
             "slow {{ path = \"{}\"; mount.devfs; persist; exec.timeout = 1;\n\
              exec.start = \"sleep 30\"; }}\n",
-            root.display()
+            lab.rootfs().display()
         ),
-    )
-    .unwrap();
+        "slow",
+    );
     let started = Instant::now();
-    let out = lab
-        .runj(&["apply", &format!("{}#slow", conf.display())])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = lab.fails(&["apply", &source]);
     assert!(stderr.contains("timed out"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(10));
     lab.assert_clean();
@@ -757,26 +753,21 @@ fn a_jail_user_comes_from_the_jail_s_own_files() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
-    let conf = lab.dir.path().join("jail.conf");
-    std::fs::write(
-        &conf,
-        format!(
+    let source = lab.jail_conf(
+        &format!(
             "u {{ path = \"{}\"; persist; exec.jail_user = jailonly; exec.clean;\n\
              exec.start = \"sh -c 'echo \\$(id -u) \\$(id -g) \\$(id -G) \\$HOME \\$USER > /tmp/who'\"; }}\n",
             root.display()
         ),
-    )
-    .unwrap();
-    let source = format!("{}#u", conf.display());
+        "u",
+    );
     lab.ok(&["apply", &source]);
     let who = std::fs::read_to_string(root.join("tmp/who")).unwrap();
     assert_eq!(who, "4242 4243 4243 4300 /tmp jailonly\n");
     lab.ok(&["apply", "--remove", &source]);
     std::fs::remove_file(root.join("etc/passwd")).unwrap();
     std::os::unix::fs::symlink("/etc/passwd", root.join("etc/passwd")).unwrap();
-    let out = lab.runj(&["apply", &source]).output().unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = lab.fails(&["apply", &source]);
     assert!(stderr.contains("symbolic link"), "{stderr}");
     lab.assert_clean();
 }
@@ -1028,33 +1019,20 @@ fn links_in_the_root_lend_no_host_path() {
             "source": root.join("evil").to_str().unwrap(), "options": ["bind"] }] }),
     );
     let bundle = lab.bundle();
-    let out = lab
-        .runj(&["run", "c21", "-b", bundle.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "{}", stdout(&out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = lab.fails(&["run", "c21", "-b", bundle.to_str().unwrap()]);
     assert!(stderr.contains("symbolic link"), "{stderr}");
     lab.assert_clean();
 
-    let conf = lab.dir.path().join("jail.conf");
     std::os::unix::fs::symlink(&secret, root.join("logs")).unwrap();
-    std::fs::write(
-        &conf,
-        format!(
+    let source = lab.jail_conf(
+        &format!(
             "l {{ path = \"{r}\"; persist; exec.consolelog = \"{r}/logs/console\";\n\
              exec.start = \"echo hi\"; }}\n",
             r = root.display()
         ),
-    )
-    .unwrap();
-    let out = lab
-        .runj(&["apply", &format!("{}#l", conf.display())])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        "l",
+    );
+    let stderr = lab.fails(&["apply", &source]);
     assert!(stderr.contains("is a symbolic link"), "{stderr}");
     assert!(
         !secret.join("console").exists(),

@@ -53,65 +53,71 @@ pub fn is_same(pid: i32, start: Option<u64>) -> bool {
 
 /// Sends `signal` (0: none, only the check) to the process `pid` that
 /// started at `start`; an error of kind "gone" ([`Error::is_gone`]) if
-/// that process no longer exists.
+/// that process no longer exists. The process is held (a pidfd on Linux)
+/// before its start time is checked, so the check holds for the signal.
 pub fn signal(pid: i32, start: Option<u64>, signal: i32) -> Result<()> {
     let signal = match signal {
         0 => None,
         n => Some(Signal::try_from(n).map_err(|e| Error::os(format!("signal {n}"), e))?),
     };
     let gone = || Error::os(format!("kill {pid}"), nix::errno::Errno::ESRCH);
-    send(pid, start, signal, gone)
-}
-
-#[cfg(target_os = "linux")]
-fn send(
-    pid: i32,
-    start: Option<u64>,
-    signal: Option<Signal>,
-    gone: impl Fn() -> Error,
-) -> Result<()> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    // SAFETY: pidfd_open(2) takes a pid and flags; a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if fd < 0 {
-        return Err(gone());
-    }
-    // SAFETY: a descriptor just returned to us, owned from here on.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let held = Held::open(pid).ok_or_else(gone)?;
     if !is_same(pid, start) {
         return Err(gone());
     }
-    // SAFETY: pidfd_send_signal(2) on our pidfd, no siginfo, no flags.
-    let sent = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd.as_raw_fd(),
-            signal.map_or(0, |s| s as i32),
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if sent < 0 {
-        return Err(Error::os(
-            format!("kill {pid}"),
-            std::io::Error::last_os_error(),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn send(
-    pid: i32,
-    start: Option<u64>,
-    signal: Option<Signal>,
-    gone: impl Fn() -> Error,
-) -> Result<()> {
-    if !is_same(pid, start) {
-        return Err(gone());
-    }
-    nix::sys::signal::kill(Pid::from_raw(pid), signal)
+    held.send(signal)
         .map_err(|e| Error::os(format!("kill {pid}"), e))
+}
+
+/// A process held for signalling: by a pidfd on Linux, by its pid
+/// elsewhere.
+struct Held {
+    #[cfg(target_os = "linux")]
+    fd: std::os::fd::OwnedFd,
+    #[cfg(not(target_os = "linux"))]
+    pid: i32,
+}
+
+impl Held {
+    #[cfg(target_os = "linux")]
+    fn open(pid: i32) -> Option<Held> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: pidfd_open(2) takes a pid and flags; a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        // SAFETY: a descriptor just returned to us, owned from here on.
+        (fd >= 0).then(|| Held {
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) },
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(pid: i32) -> Option<Held> {
+        Some(Held { pid })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn send(&self, signal: Option<Signal>) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: pidfd_send_signal(2) on our pidfd, no siginfo, no flags.
+        let sent = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.fd.as_raw_fd(),
+                signal.map_or(0, |s| s as i32),
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if sent < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn send(&self, signal: Option<Signal>) -> std::io::Result<()> {
+        nix::sys::signal::kill(Pid::from_raw(self.pid), signal).map_err(Into::into)
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]
