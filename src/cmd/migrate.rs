@@ -9,7 +9,8 @@ use clap::Args;
 use runj_grammar::load;
 use runj_translator::bundle::JAIL_FILE;
 use runj_translator::conf::resolve;
-use runj_translator::{Migration, migrate_all, report};
+use runj_translator::rctl_conf::{self, RctlConf};
+use runj_translator::{Migration, migrate_all_with, report};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -27,6 +28,10 @@ pub struct MigrateArgs {
     /// Print what would be written; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// An rctl.conf (`/etc/rctl.conf`) whose `jail:NAME:` rules go into
+    /// each jail's bundle.
+    #[arg(long, value_name = "FILE")]
+    rctl: Option<PathBuf>,
 }
 
 pub fn run(args: MigrateArgs) -> Result<ExitCode> {
@@ -37,6 +42,20 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
                 .iter()
                 .for_each(|m| eprintln!("jail: {m}"));
             return Ok(ExitCode::from(2));
+        }
+    };
+    let rctl = match &args.rctl {
+        None => RctlConf::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            match rctl_conf::parse(&path.display().to_string(), &text) {
+                Ok(conf) => conf,
+                Err(errors) => {
+                    errors.iter().for_each(|e| eprintln!("runj: {e}"));
+                    return Ok(ExitCode::from(2));
+                }
+            }
         }
     };
     let jails = resolve(&loaded);
@@ -51,7 +70,23 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
     let selected = jails
         .iter()
         .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
-    let mut migrations: Vec<Migration> = migrate_all(selected);
+    let mut migrations: Vec<Migration> = migrate_all_with(selected, &rctl);
+    for name in rctl
+        .jails
+        .keys()
+        .filter(|n| !jails.iter().any(|j| &&j.name == n))
+    {
+        eprintln!(
+            "runj: warning: rctl rules for jail \"{name}\", which {} does not define, are not migrated",
+            args.file
+        );
+    }
+    if rctl.other_subjects > 0 {
+        eprintln!(
+            "runj: warning: {} rctl rule(s) for users, login classes or processes stay in rctl.conf",
+            rctl.other_subjects
+        );
+    }
     for m in &mut migrations {
         if let Err(e) = write_bundle(&args, m) {
             m.notes.push(runj_translator::Diagnostic::error(

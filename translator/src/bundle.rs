@@ -23,6 +23,11 @@ use crate::plan::{JailPlan, Value};
 /// Prefix of the annotations that carry jail parameters.
 pub const PARAM_PREFIX: &str = "org.freebsd.jail.param.";
 
+/// Annotation carrying the jail's rctl(8) rules, a JSON list
+/// (`["memoryuse:deny=512M"]`); limits only restrict, so annotations may
+/// set them (docs/security.md).
+pub const RCTL_ANNOTATION: &str = "org.freebsd.rctl";
+
 /// Annotation naming the parameters the OCI process was derived from.
 pub const PROCESS_SOURCE: &str = "org.freebsd.jail.process-source";
 
@@ -192,6 +197,10 @@ pub fn bundle_files(plan: &JailPlan) -> BundleFiles {
         config.insert("freebsd".into(), json!({ "jail": jail }));
     }
     let mut annotations = e.annotations;
+    if !plan.rctl.is_empty() {
+        let rules = serde_json::to_string(&plan.rctl).expect("rules serialize");
+        annotations.insert(RCTL_ANNOTATION.into(), json!(rules));
+    }
     annotations.extend(plan.annotations.iter().map(|(k, v)| (k.clone(), json!(v))));
     if !annotations.is_empty() {
         config.insert("annotations".into(), Json::Object(annotations));

@@ -36,10 +36,14 @@ pub fn to_jailconf(plan: &JailPlan, header: &[String]) -> (Config, Diagnostics) 
     // The process runs after the `command` list, as jail(8) would run one
     // more `command` value.
     let process_line = plan.process.as_ref().and_then(|p| e.process(p));
+    let (add_rules, remove_rules) = e.rctl(plan);
     for (stage, list) in plan.commands.stages() {
         let mut lines = crate::plan::texts(list);
-        if let ("command", Some(line)) = (stage, &process_line) {
-            lines.push(line.clone());
+        match (stage, &process_line) {
+            ("command", Some(line)) => lines.push(line.clone()),
+            ("exec.prestart", _) => lines = add_rules.iter().cloned().chain(lines).collect(),
+            ("exec.poststop", _) => lines.extend(remove_rules.iter().cloned()),
+            _ => {}
         }
         e.list(stage, &lines);
     }
@@ -128,6 +132,33 @@ impl Emitter {
     fn unexpressed(&mut self, subject: &str, message: &str) {
         self.items.push(comment(&format!("# {subject}: {message}")));
         self.diagnostics.push(Diagnostic::warning(subject, message));
+    }
+
+    /// The rctl(8) rules: a comment listing them, and the `rctl -a` /
+    /// `rctl -r` commands that add them before the jail is made and remove
+    /// them after it is gone (rules name the jail, so they may exist before
+    /// it: kern_rctl.c `prison_racct_find`).
+    fn rctl(&mut self, plan: &JailPlan) -> (Vec<String>, Vec<String>) {
+        if plan.rctl.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        self.items.push(comment(
+            "# rctl(8) rules, added by exec.prestart and removed by exec.poststop:",
+        ));
+        let mut add = Vec::new();
+        let mut remove = Vec::new();
+        for rule in &plan.rctl {
+            match rule.for_jail(&plan.name) {
+                Ok(full) => {
+                    self.items.push(comment(&format!("#   {full}")));
+                    let quoted = shlex::try_quote(&full).expect("rules hold no NUL");
+                    add.push(format!("/usr/bin/rctl -a {quoted}"));
+                    remove.push(format!("/usr/bin/rctl -r {quoted}"));
+                }
+                Err(e) => self.unexpressed("rctl", &e.to_string()),
+            }
+        }
+        (add, remove)
     }
 
     fn identity(&mut self, plan: &JailPlan) {

@@ -15,6 +15,8 @@ mod lower;
 mod migrate;
 pub mod oci;
 pub mod plan;
+pub mod rctl;
+pub mod rctl_conf;
 pub mod source;
 pub mod trust;
 mod typing;
@@ -22,5 +24,5 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use lower::{Lowered, expand_fstab_files, inside, lower, lower_for_removal};
-pub use migrate::{Migration, migrate, migrate_all, report};
+pub use migrate::{Migration, migrate, migrate_all, migrate_all_with, report};
 pub use plan::JailPlan;

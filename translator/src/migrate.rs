@@ -5,11 +5,13 @@
 
 use std::fmt::Write as _;
 
-use crate::bundle::{BundleFiles, bundle_files};
+use crate::bundle::{BundleFiles, RCTL_ANNOTATION, bundle_files};
 use crate::conf::ResolvedJail;
 use crate::diagnostic::Diagnostic;
 use crate::lower::{expand_fstab_files, lower};
 use crate::plan::JailPlan;
+use crate::rctl::Rules;
+use crate::rctl_conf::RctlConf;
 use crate::trust::{FromAnnotation, from_annotation};
 
 /// The outcome for one jail.
@@ -36,10 +38,19 @@ impl Migration {
 /// duplicate blocks as separate jails and then finds either of them) would
 /// share one bundle: the later one is refused.
 pub fn migrate_all<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Vec<Migration> {
+    migrate_all_with(jails, &RctlConf::default())
+}
+
+/// [`migrate_all`], each jail with its rules of an rctl.conf
+/// (`runj migrate --rctl`).
+pub fn migrate_all_with<'a>(
+    jails: impl IntoIterator<Item = &'a ResolvedJail>,
+    rctl: &RctlConf,
+) -> Vec<Migration> {
     let duplicate = "another block defines a jail of the same name, and jail(8) would use either one: merge them";
     let mut out: Vec<Migration> = Vec::new();
     for jail in jails {
-        let m = migrate(jail);
+        let m = migrate_with(jail, rctl.jails.get(&jail.name));
         let taken = out
             .iter()
             .any(|earlier| earlier.config.is_some() && earlier.jail == m.jail);
@@ -53,11 +64,25 @@ pub fn migrate_all<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Vec
 
 /// Migrates one resolved jail.
 pub fn migrate(jail: &ResolvedJail) -> Migration {
+    migrate_with(jail, None)
+}
+
+fn migrate_with(jail: &ResolvedJail, rctl: Option<&Rules>) -> Migration {
     let lowered = lower(jail);
     let mut notes = lowered.diagnostics.0;
     let Some(mut plan) = lowered.plan else {
         return Migration::failed(&jail.name, notes);
     };
+    if let Some(rules) = rctl {
+        plan.rctl = rules.clone();
+        notes.push(Diagnostic::warning(
+            "rctl",
+            format!(
+                "{} rctl.conf rule(s) carried into the bundle (annotation {RCTL_ANNOTATION}): remove them from rctl.conf once the container replaces the jail",
+                rules.len()
+            ),
+        ));
+    }
     match expand_fstab_files(&mut plan) {
         Ok(warnings) => notes.extend(warnings),
         Err(e) => {

@@ -40,6 +40,9 @@ pub struct JailPlan {
     /// Jails that must be started first (`depend`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depend: Vec<String>,
+    /// Resource limits: rctl(8) rules whose subject is the jail.
+    #[serde(default, skip_serializing_if = "crate::rctl::Rules::is_empty")]
+    pub rctl: crate::rctl::Rules,
     /// ZFS datasets attached to the jail (`zfs.dataset`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zfs_datasets: Vec<String>,

@@ -21,6 +21,8 @@ pub(super) struct Config {
     pub freebsd: Option<FreeBsd>,
     pub annotations: IndexMap<String, String>,
     pub rlimits: Vec<Rlimit>,
+    /// The rctl rules `linux.resources` asks for.
+    pub rctl: Vec<crate::rctl::Rule>,
 }
 
 /// `process.rlimits[]`, with the type as a name.
@@ -43,7 +45,7 @@ pub(super) fn read(mut doc: Json, report: &mut Report) -> Option<Config> {
         return None;
     }
     check_version(doc.get("ociVersion"), report);
-    unsupported::take(&mut doc, report);
+    let rctl = unsupported::take(&mut doc, report);
     let freebsd = remove(&mut doc, &["freebsd"]).map(|v| typed(&v, "freebsd", report));
     let annotations = remove(&mut doc, &["annotations"]).map(|v| typed(&v, "annotations", report));
     let rlimits =
@@ -55,6 +57,7 @@ pub(super) fn read(mut doc: Json, report: &mut Report) -> Option<Config> {
         freebsd: freebsd.map_or(Some(None), |f| f.map(Some))?,
         annotations: annotations.unwrap_or(Some(IndexMap::new()))?,
         rlimits: rlimits.unwrap_or(Some(Vec::new()))?,
+        rctl,
     })
 }
 

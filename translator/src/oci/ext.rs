@@ -13,6 +13,7 @@ use super::freebsd::{FreeBsd, SharingMode, SharingModeNoDisable};
 use super::jail::Labels;
 use super::json;
 use super::report::Report;
+use crate::rctl::Rule;
 
 /// The file's name beside config.json.
 pub const FILE_NAME: &str = "runj.ext.json";
@@ -31,6 +32,15 @@ pub(super) struct Ext {
     /// writer's, both trusted.
     #[serde(default)]
     pub(super) trust_annotations: bool,
+    #[serde(default)]
+    resources: Option<Resources>,
+}
+
+/// `resources`: rctl(8) rules without their subject (`crate::rctl`).
+#[derive(Debug, Default, Deserialize)]
+struct Resources {
+    #[serde(default)]
+    rctl: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +85,21 @@ pub(super) fn load(explicit: Option<&Path>, dir: &Path, report: &mut Report) -> 
             None
         }
     }
+}
+
+/// The extension's rctl rules, in order; a bad one is an error naming it.
+pub(super) fn rctl(ext: &Ext, report: &mut Report) -> Vec<Rule> {
+    let given = ext.resources.iter().flat_map(|r| r.rctl.iter());
+    given
+        .enumerate()
+        .filter_map(|(i, text)| {
+            text.parse()
+                .map_err(|e: crate::rctl::RuleError| {
+                    report.error(format!("{PREFIX}resources.rctl[{i}]"), e.to_string())
+                })
+                .ok()
+        })
+        .collect()
 }
 
 /// Merges the extension into `freebsd.jail`, recording in `labels` which
@@ -197,6 +222,24 @@ mod tests {
             "runj.ext.json:network.vnet.interfaces"
         );
         assert!(report.diagnostics.0.is_empty());
+    }
+
+    #[test]
+    fn rctl_rules_are_read_and_checked() {
+        let e = ext(serde_json::json!({ "resources": { "rctl": [
+            "memoryuse:deny=512M", "pcpu:throttle=5", "openfiles:deny=1024" ] } }));
+        let mut report = Report::new(false);
+        let rules: Vec<String> = rctl(&e, &mut report)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(rules, ["memoryuse:deny=536870912", "openfiles:deny=1024"]);
+        assert_eq!(
+            report.diagnostics.messages(),
+            [
+                "error: runj.ext.json:resources.rctl[1]: rctl rule \"pcpu:throttle=5\": throttle applies only to readbps, writebps, readiops and writeiops"
+            ]
+        );
     }
 
     #[test]

@@ -30,16 +30,20 @@ mod freebsd;
 mod hooks;
 mod jail;
 mod json;
+mod limits;
 mod mounts;
 mod paths;
 mod process;
 mod report;
+mod resources;
 mod tracked;
 mod unsupported;
 
 use std::path::{Path, PathBuf};
 
-use crate::bundle::{JAIL_FILE, PARAM_PREFIX, PROCESS_SOURCE, Trust, file_param, param_annotation};
+use crate::bundle::{
+    JAIL_FILE, PARAM_PREFIX, PROCESS_SOURCE, RCTL_ANNOTATION, Trust, file_param, param_annotation,
+};
 use crate::diagnostic::Diagnostics;
 use crate::plan::{JailPlan, Mount};
 use crate::validate::validate;
@@ -114,8 +118,10 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
     let mut config = config::read(document, report)?;
     let mut labels = jail::Labels::default();
     let mut trusted = options.trust_annotations;
+    let mut rctl = std::mem::take(&mut config.rctl);
     if let Some(ext) = ext::load(options.ext.as_deref(), &bundle.dir, report) {
         trusted |= ext.trust_annotations;
+        rctl.extend(ext::rctl(&ext, report));
         ext::merge(ext, &mut config.freebsd, &mut labels, report);
     }
     let mut tracked = Tracked::default();
@@ -138,6 +144,7 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
         report,
     );
     filesystems(&config, &bundle, &mut plan, report);
+    plan.rctl = limits::merge(rctl, &config.annotations, trust, report);
     process(&config, &mut plan, report);
     if let Some(hooks) = config.spec.hooks() {
         plan.hooks = hooks::translate(hooks, report);
@@ -321,7 +328,9 @@ fn kept_annotations(config: &Config, report: &mut Report) -> indexmap::IndexMap<
     config
         .annotations
         .iter()
-        .filter(|(k, _)| !k.starts_with(PARAM_PREFIX) && *k != PROCESS_SOURCE)
+        .filter(|(k, _)| {
+            !k.starts_with(PARAM_PREFIX) && *k != PROCESS_SOURCE && *k != RCTL_ANNOTATION
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

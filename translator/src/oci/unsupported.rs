@@ -6,6 +6,7 @@
 use serde_json::Value as Json;
 
 use super::report::Report;
+use crate::rctl::Rule;
 
 /// JSON paths runj cannot honour, with the reason.
 const UNSUPPORTED: &[(&[&str], &str)] = &[
@@ -74,22 +75,6 @@ const DEFAULT_READONLY: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
-/// The character devices containerd allows by default (`ctr run`:
-/// pkg/oci `WithDefaultUnixDevices`): null, random, full, tty, zero,
-/// urandom, console, the ptys and ptmx, as (major, minor); `None` is any
-/// minor. A jail's devfs ruleset 4 shows it these.
-const DEFAULT_DEVICES: &[(u64, Option<u64>)] = &[
-    (1, Some(3)),
-    (1, Some(8)),
-    (1, Some(7)),
-    (5, Some(0)),
-    (1, Some(5)),
-    (1, Some(9)),
-    (5, Some(1)),
-    (136, None),
-    (5, Some(2)),
-];
-
 /// The capability sets of containerd 2.x (`defaultUnixCaps`) and 1.7.
 const DEFAULT_CAPS: &[&[&str]] = &[
     &[
@@ -126,10 +111,11 @@ const DEFAULT_CAPS: &[&[&str]] = &[
 /// capabilities MUST be logged as a warning and SHOULD NOT fail the
 /// container (config.md "Linux Process"); containerd's default sets,
 /// which every container it makes has, pass without one.
-pub(super) fn take(doc: &mut Json, report: &mut Report) {
-    if let Some(linux) = remove(doc, &["linux"]) {
-        linux_section(&linux, report);
-    }
+pub(super) fn take(doc: &mut Json, report: &mut Report) -> Vec<Rule> {
+    let rules = match remove(doc, &["linux"]) {
+        Some(linux) => linux_section(&linux, report),
+        None => Vec::new(),
+    };
     for (path, reason) in UNSUPPORTED {
         if remove(doc, path).is_some() {
             report.unsupported(path.join("."), reason);
@@ -143,16 +129,16 @@ pub(super) fn take(doc: &mut Json, report: &mut Report) {
             "FreeBSD has no Linux capabilities; ignored, as the runtime-spec asks for capabilities that cannot be granted",
         );
     }
-    let Some(Json::Array(mounts)) = doc.get_mut("mounts") else {
-        return;
-    };
-    for (i, mount) in mounts.iter_mut().enumerate() {
-        for (field, reason) in MOUNT_UNSUPPORTED {
-            if remove(mount, &[field]).is_some() {
-                report.unsupported(format!("mounts[{i}].{field}"), reason);
+    if let Some(Json::Array(mounts)) = doc.get_mut("mounts") {
+        for (i, mount) in mounts.iter_mut().enumerate() {
+            for (field, reason) in MOUNT_UNSUPPORTED {
+                if remove(mount, &[field]).is_some() {
+                    report.unsupported(format!("mounts[{i}].{field}"), reason);
+                }
             }
         }
     }
+    rules
 }
 
 /// containerd's default capabilities: every set present one of
@@ -176,10 +162,13 @@ fn default_caps(caps: &Json) -> bool {
 /// The `linux` section: what containerd writes into every spec it
 /// generates, on Linux and on FreeBSD alike (pkg/oci/spec.go
 /// `populateDefaultUnixSpec`), is what a jail is anyway and passes;
-/// anything beyond it is unsupported, named by its JSON path.
-fn linux_section(linux: &Json, report: &mut Report) {
+/// anything beyond it is unsupported, named by its JSON path. The limits
+/// of `resources` become rctl rules ([`super::resources`]).
+fn linux_section(linux: &Json, report: &mut Report) -> Vec<Rule> {
+    let mut rules = Vec::new();
     let Some(fields) = linux.as_object() else {
-        return report.unsupported("linux", "Linux-specific configuration");
+        report.unsupported("linux", "Linux-specific configuration");
+        return rules;
     };
     for (key, value) in fields {
         let at = format!("linux.{key}");
@@ -210,57 +199,11 @@ fn linux_section(linux: &Json, report: &mut Report) {
             // A cgroup's name: jails have none; limits come from
             // `resources`.
             "cgroupsPath" if value.is_string() => {}
-            "resources" => resources(value, &at, report),
+            "resources" => rules = super::resources::rules(value, &at, report),
             _ => report.unsupported(&at, "Linux-specific configuration"),
         }
     }
-}
-
-/// `linux.resources`: containerd's default device rules (deny all, then
-/// allow the basic devices, which is what a jail's devfs ruleset 4 shows)
-/// and its default CPU weight pass; limits are not supported yet.
-fn resources(value: &Json, at: &str, report: &mut Report) {
-    let Some(fields) = value.as_object() else {
-        return report.unsupported(at, "Linux resources");
-    };
-    for (key, value) in fields {
-        let at = format!("{at}.{key}");
-        match key.as_str() {
-            "devices" => each(value, &at, report, |rule| {
-                (!default_device_rule(rule)).then(|| {
-                    "a device cgroup rule beyond containerd's defaults; the jail's devfs ruleset decides its devices".to_string()
-                })
-            }),
-            // The kernel's default weight, which `ctr run` writes.
-            "cpu" if *value == serde_json::json!({ "shares": 1024 }) => {}
-            _ => report.unsupported(&at, "resource limits are not supported"),
-        }
-    }
-}
-
-/// containerd's deny-all rule, or one of its default allowed devices.
-fn default_device_rule(rule: &Json) -> bool {
-    let Some(fields) = rule.as_object() else {
-        return false;
-    };
-    if rule.get("access").and_then(Json::as_str) != Some("rwm") {
-        return false;
-    }
-    match rule.get("allow") {
-        Some(Json::Bool(false)) => fields.len() == 2,
-        Some(Json::Bool(true)) => {
-            let major = rule.get("major").and_then(Json::as_u64);
-            let minor = rule.get("minor").and_then(Json::as_u64);
-            rule.get("type").and_then(Json::as_str) == Some("c")
-                && fields
-                    .keys()
-                    .all(|k| ["allow", "type", "major", "minor", "access"].contains(&k.as_str()))
-                && DEFAULT_DEVICES
-                    .iter()
-                    .any(|(ma, mi)| major == Some(*ma) && minor == *mi)
-        }
-        _ => false,
-    }
+    rules
 }
 
 /// Checks each item of a list; `why` says what is wrong with one.
@@ -377,7 +320,7 @@ mod tests {
             .as_array_mut()
             .unwrap()
             .push(json!("/etc/secret"));
-        linux["resources"]["memory"] = json!({ "limit": 1 << 25 });
+        linux["resources"]["memory"] = json!({ "reservation": 1 << 25 });
         linux["resources"]["devices"]
             .as_array_mut()
             .unwrap()
@@ -396,7 +339,7 @@ mod tests {
             [
                 "error: linux.maskedPaths[11]: /etc/secret: only containerd's default paths, which a jail does not have, are taken; runj cannot honour it",
                 "error: linux.resources.devices[3]: a device cgroup rule beyond containerd's defaults; the jail's devfs ruleset decides its devices; runj cannot honour it",
-                "error: linux.resources.memory: resource limits are not supported; runj cannot honour it",
+                "error: linux.resources.memory.reservation: rctl has no equivalent of this limit; runj cannot honour it",
                 "error: linux.namespaces[1]: joining an existing namespace by path is Linux-only; runj cannot honour it",
                 "error: linux.namespaces[5]: a user namespace is Linux-only; runj cannot honour it",
                 "error: linux.seccomp: Linux-specific configuration; runj cannot honour it",
