@@ -98,6 +98,9 @@ impl Reporter {
     /// Tells the parent the child is ready and will exec later; after this
     /// failures can only go to standard error.
     pub fn ready(&mut self) {
+        if let Err(message) = outlive_parent() {
+            self.fail(&message);
+        }
         if let Some(mut pipe) = self.pipe.take() {
             let _ = pipe.write_all(b"R");
         }
@@ -134,6 +137,7 @@ pub fn spawn(
 ) -> Result<(Pid, Started)> {
     single_threaded().map_err(|e| Error::Plan(format!("{what}: {e}")))?;
     let (read, write) = pipe2(OFlag::O_CLOEXEC).context(|| "create a pipe".into())?;
+    let parent = nix::unistd::getpid();
     // SAFETY: the process is single-threaded, just checked (module docs).
     match unsafe { fork() }.context(|| format!("fork for {what}"))? {
         ForkResult::Child => {
@@ -141,6 +145,9 @@ pub fn spawn(
             let mut reporter = Reporter {
                 pipe: Some(File::from(write)),
             };
+            if let Err(message) = die_with(parent) {
+                reporter.fail(&message);
+            }
             let exec = match prepare(&mut reporter) {
                 Ok(exec) => exec,
                 Err(message) => reporter.fail(&message),
@@ -149,7 +156,7 @@ pub fn spawn(
                 Ok(path) => path,
                 Err(message) => reporter.fail(&message),
             };
-            if let Err(message) = close_inherited() {
+            if let Err(message) = close_inherited().and_then(|()| outlive_parent()) {
                 reporter.fail(&message);
             }
             let errno = execve(&path, &exec.argv, &exec.env).unwrap_err();
@@ -182,6 +189,39 @@ pub fn spawn(
             }
         }
     }
+}
+
+/// Until it is ready or execs, a child dies with runj: one whose runj was
+/// killed (SIGKILL) while it joined a jail would otherwise go on joining
+/// after a `delete --force` has looked for the jail's processes, and keep
+/// the jail's cgroup busy (Linux). On FreeBSD, jail_attach(2) is one call,
+/// which fails once the jail is removed.
+#[cfg(target_os = "linux")]
+fn die_with(parent: Pid) -> std::result::Result<(), String> {
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .map_err(|e| format!("prctl(PR_SET_PDEATHSIG): {}", e.desc()))?;
+    // The parent may have died before the call.
+    if nix::unistd::getppid() != parent {
+        return Err("runj ended before the child was set up".into());
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with(_parent: Pid) -> std::result::Result<(), String> {
+    Ok(())
+}
+
+/// The child, set up, lives on without runj (the container process).
+#[cfg(target_os = "linux")]
+fn outlive_parent() -> std::result::Result<(), String> {
+    nix::sys::prctl::set_pdeathsig(None)
+        .map_err(|e| format!("prctl(PR_SET_PDEATHSIG, 0): {}", e.desc()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn outlive_parent() -> std::result::Result<(), String> {
+    Ok(())
 }
 
 /// Whether this process has only the calling thread, which makes fork(2)

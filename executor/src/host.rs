@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use runj_translator::plan::{Address, ExecOptions};
+use runj_translator::rctl::Rule;
 
 use crate::error::{Error, Result};
 use crate::params::Param;
+use crate::usage::Usage;
 
 /// A jail's id, as jail_set(2) returns it.
 pub type Jid = i32;
@@ -216,6 +218,28 @@ pub trait Host {
     }
     /// How a forked child joins the jail.
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>>;
+    /// Fails unless resource limits can be enforced (FreeBSD: racct is
+    /// enabled); asked before a jail with rctl rules is made.
+    fn check_limits(&mut self) -> Result<()>;
+    /// rctl_add_rule(2) of a rule for the jail (which exists).
+    fn add_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()>;
+    /// rctl_remove_rule(2) of every rule of the jail (which may be gone)
+    /// with `rule`'s resource, action and per, whatever their amount.
+    fn remove_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()>;
+    /// What the running jail uses (rctl_get_racct(2)).
+    fn usage(&mut self, jail: &JailRef) -> Result<Usage>;
+}
+
+/// A rule with the jail as its subject, as rctl_add_rule(2) takes it.
+pub fn jail_rule(jail: &JailRef, rule: &Rule) -> Result<String> {
+    rule.for_jail(&jail.name)
+        .map_err(|e| Error::Plan(e.to_string()))
+}
+
+/// The filter rctl_remove_rule(2) takes for [`Host::remove_rule`].
+pub fn jail_rule_filter(jail: &JailRef, rule: &Rule) -> Result<String> {
+    rule.filter_for_jail(&jail.name)
+        .map_err(|e| Error::Plan(e.to_string()))
 }
 
 /// `Host::run` as the real backends do it: on the host, or in the running

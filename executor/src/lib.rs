@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod host;
 pub mod journal;
 pub mod lifecycle;
+pub mod limits;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod params;
@@ -22,5 +23,6 @@ pub mod record;
 pub mod state;
 pub mod steps;
 pub mod trace;
+pub mod usage;
 
 pub use error::{Error, Result};

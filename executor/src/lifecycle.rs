@@ -38,7 +38,7 @@ pub struct Runtime<'h> {
 }
 
 impl Runtime<'_> {
-    fn dir(&self, id: &str) -> Result<ContainerDir> {
+    pub(crate) fn dir(&self, id: &str) -> Result<ContainerDir> {
         ContainerDir::at(&self.root, id)
     }
 
@@ -297,7 +297,7 @@ impl Runtime<'_> {
         Ok(status)
     }
 
-    fn jid(&mut self, plan: &JailPlan) -> Result<i32> {
+    pub(crate) fn jid(&mut self, plan: &JailPlan) -> Result<i32> {
         self.host
             .find(&plan.name)?
             .ok_or_else(|| Error::Plan(format!("jail \"{}\" is not running", plan.name)))

@@ -5,11 +5,15 @@
 use std::time::Duration;
 
 use runj_translator::plan::ExecOptions;
+use runj_translator::rctl::Rule;
 
 use crate::error::{Error, Result};
-use crate::host::{Alias, Attach, Command, Host, JailRef, Jid, MountPoint, Place};
+use crate::host::{
+    Alias, Attach, Command, Host, JailRef, Jid, MountPoint, Place, jail_rule, jail_rule_filter,
+};
 use crate::params::Param;
 use crate::trace;
+use crate::usage::Usage;
 
 /// Records calls; fails the call numbered `fail_at` (1-based).
 #[derive(Debug, Default)]
@@ -134,5 +138,22 @@ impl Host for Recorder {
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>> {
         self.call(format!("jail_attach {jid}"))?;
         Ok(Box::new(NoAttach))
+    }
+
+    fn check_limits(&mut self) -> Result<()> {
+        self.call(trace::CHECK_LIMITS_LINE.to_string())
+    }
+
+    fn add_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()> {
+        self.call(trace::rctl_line(true, &jail_rule(jail, rule)?))
+    }
+
+    fn remove_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()> {
+        self.call(trace::rctl_line(false, &jail_rule_filter(jail, rule)?))
+    }
+
+    fn usage(&mut self, jail: &JailRef) -> Result<Usage> {
+        self.call(format!("rctl_get_racct: jail:{}:", jail.name))?;
+        Ok(Usage::default())
     }
 }

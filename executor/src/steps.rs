@@ -15,6 +15,7 @@ use std::time::Duration;
 use runj_translator::JailPlan;
 use runj_translator::invocation::Invocation;
 use runj_translator::plan::{Command, ExecOptions, Value};
+use runj_translator::rctl::Rule;
 
 use crate::error::{Error, Result};
 use crate::host::{Alias, Host, JailRef, Jid, MountForm, MountPoint, Place};
@@ -45,8 +46,15 @@ pub enum Step {
         stage: &'static str,
         mount: MountPoint,
     },
+    /// The check that the host can enforce the plan's rctl rules.
+    CheckLimits,
     /// jail_set(2) with `JAIL_CREATE`; undone by jail_remove(2).
     Create(Vec<Param>),
+    /// rctl_add_rule(2) once the jail exists; undone by rctl_remove_rule(2).
+    Limit(Rule),
+    /// rctl_remove_rule(2) after the jail is gone: every rule of the
+    /// jail with this rule's resource, action and per.
+    Unlimit(Rule),
     /// `ifconfig IF vnet JAIL`; undone by `-vnet`.
     VnetInterface(String),
     /// Drops the temporary `persist` jail(8) added for its commands.
@@ -100,6 +108,17 @@ impl fmt::Display for Step {
                 let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
                 write!(f, "create: jail_set(JAIL_CREATE) {}", shown.join(" "))
             }
+            Step::CheckLimits => {
+                write!(f, "rctl: the kernel accounts resources (kern.racct.enable)")
+            }
+            Step::Limit(rule) => write!(f, "rctl: rctl_add_rule(jail:NAME:{rule})"),
+            Step::Unlimit(rule) => {
+                let (resource, action, per) = rule.key();
+                write!(
+                    f,
+                    "rctl: rctl_remove_rule(jail:NAME:{resource}:{action}=/{per})"
+                )
+            }
             Step::VnetInterface(i) => write!(f, "vnet.interface: /sbin/ifconfig {i} vnet JAIL"),
             Step::ClearPersist => write!(f, "persist: jail_set(JAIL_UPDATE) jid=JID nopersist"),
             Step::Terminate(t) => write!(
@@ -130,6 +149,17 @@ impl Step {
             Step::Mount { mount, .. } => one(trace::mount_line(mount, true, exec)),
             Step::Unmount { mount, .. } => one(trace::mount_line(mount, false, exec)),
             Step::Create(params) => one(trace::jail_set_line(true, params)),
+            Step::CheckLimits => one(trace::CHECK_LIMITS_LINE.to_string()),
+            Step::Limit(rule) => one(trace::rctl_line(
+                true,
+                &rule.for_jail(&jail.name).unwrap_or_else(|e| e.to_string()),
+            )),
+            Step::Unlimit(rule) => one(trace::rctl_line(
+                false,
+                &rule
+                    .filter_for_jail(&jail.name)
+                    .unwrap_or_else(|e| e.to_string()),
+            )),
             Step::VnetInterface(i) => one(trace::exec_line(
                 Place::Host,
                 exec,
@@ -204,6 +234,10 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
         params.insert(0, Param::flag("persist", true));
     }
     let mut steps = Vec::new();
+    limits_can_be_named(plan, &jail)?;
+    if !plan.rctl.is_empty() {
+        steps.push(Step::CheckLimits);
+    }
     run_steps(&mut steps, "exec.prepare", Place::Host, &c.prepare);
     steps.extend(
         aliases(plan)
@@ -217,6 +251,7 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
     );
     run_steps(&mut steps, "exec.prestart", Place::Host, &c.prestart);
     steps.push(Step::Create(params));
+    steps.extend(plan.rctl.iter().cloned().map(Step::Limit));
     run_steps(&mut steps, "exec.created", Place::Host, &c.created);
     for dataset in &plan.zfs_datasets {
         let script = zfs_attach_script(dataset, &jail.designation);
@@ -253,6 +288,15 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
     })
 }
 
+/// A jail with rctl rules needs a name the kernel can take as their
+/// subject.
+fn limits_can_be_named(plan: &JailPlan, jail: &JailRef) -> Result<()> {
+    match plan.rctl.iter().next() {
+        Some(rule) => crate::host::jail_rule(jail, rule).map(drop),
+        None => Ok(()),
+    }
+}
+
 /// The script jail(8) runs for each `zfs.dataset` (command.c,
 /// `IP_ZFS_DATASET`): attach the dataset if its `jailed` property is on;
 /// failures are only echoed.
@@ -275,6 +319,7 @@ pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
         steps.push(Step::Terminate(Duration::from_secs(timeout.into())));
     }
     steps.push(Step::Remove);
+    steps.extend(plan.rctl.keys().into_iter().cloned().map(Step::Unlimit));
     run_steps(&mut steps, "exec.poststop", Place::Host, &c.poststop);
     steps.extend(
         mounts(plan, &jail.path)
@@ -297,7 +342,8 @@ pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
     })
 }
 
-fn jail_ref(plan: &JailPlan) -> JailRef {
+/// The jail a plan makes, before it exists.
+pub fn jail_ref(plan: &JailPlan) -> JailRef {
     JailRef {
         name: plan.name.clone(),
         path: PathBuf::from(plan.path().unwrap_or("/")),
@@ -435,6 +481,9 @@ impl Step {
                 jid(jail)?;
                 host.move_interface(i, jail)
             }
+            Step::CheckLimits => host.check_limits(),
+            Step::Limit(rule) => host.add_rule(jail, rule),
+            Step::Unlimit(rule) => host.remove_rule(jail, rule),
             Step::ClearPersist => host.update(jid(jail)?, &[Param::flag("persist", false)]),
             Step::Terminate(timeout) => host.terminate(jid(jail)?, *timeout),
             Step::Remove => host.remove(jid(jail)?),
@@ -450,6 +499,7 @@ impl Step {
             Step::Alias { alias, .. } => host.remove_alias(alias),
             Step::Mount { mount, .. } => host.unmount(mount),
             Step::Create(_) => host.remove(jid(jail)?),
+            Step::Limit(rule) => host.remove_rule(jail, rule),
             Step::VnetInterface(i) => host.return_interface(i, jail),
             _ => Ok(()),
         }
@@ -681,6 +731,89 @@ mod tests {
                 .any(|l| l.starts_with("kill") || l.starts_with("wait"))
         );
         assert!(trace.contains(&"jail_remove".to_string()));
+    }
+
+    fn limited() -> JailPlan {
+        let mut plan = JailPlan {
+            name: "db".into(),
+            ..JailPlan::default()
+        };
+        plan.parameters
+            .insert("path".into(), Value::Text("/j/db".into()));
+        plan.commands.created.push("/bin/created".into());
+        plan.commands.poststop.push("/bin/poststop".into());
+        plan.rctl = [
+            "memoryuse:deny=512M",
+            "readbps:throttle=1m",
+            "readbps:throttle=2m",
+        ]
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
+        plan
+    }
+
+    /// Rules are added once the jail exists, after a check that the kernel
+    /// can enforce them before anything is made, and removed (every rule of
+    /// each resource and action) once it is gone.
+    #[test]
+    fn rctl_rules_follow_the_jail() {
+        let plan = limited();
+        let create_seq = create_sequence(&plan, Persist::AsPlanned).unwrap();
+        let created = recorded(&create_seq, |host| {
+            create(host, &create_seq).unwrap();
+        });
+        assert_eq!(
+            created,
+            [
+                "check racct: kern.racct.enable=1",
+                r#"jail_set create: [["name","db"],["path","/j/db"]]"#,
+                "rctl_add_rule: jail:db:memoryuse:deny=536870912",
+                "rctl_add_rule: jail:db:readbps:throttle=1048576",
+                "rctl_add_rule: jail:db:readbps:throttle=2097152",
+                r#"exec host: ["/bin/created"]"#,
+            ]
+        );
+        assert_eq!(created, create_seq.trace());
+        let remove_seq = remove_sequence(&plan).unwrap();
+        let removed = recorded(&remove_seq, |host| {
+            remove(host, &remove_seq, Some(1), Removal::Strict).unwrap();
+        });
+        assert_eq!(
+            removed,
+            [
+                "kill jail: SIGTERM",
+                "wait jail: stop.timeout=10",
+                "jail_remove",
+                "rctl_remove_rule: jail:db:memoryuse:deny=/jail",
+                "rctl_remove_rule: jail:db:readbps:throttle=/jail",
+                r#"exec host: ["/bin/poststop"]"#,
+            ]
+        );
+        assert_eq!(removed, remove_seq.trace());
+        for n in 3..=5 {
+            let mut host = Recorder::failing_at(n);
+            create(&mut host, &create_seq).unwrap_err();
+            let undone = &host.calls[n..];
+            assert_eq!(undone.last().map(String::as_str), Some("jail_remove"));
+            assert_eq!(undone.len(), n - 2, "failure at {n}: {undone:?}");
+            assert!(
+                undone[..n - 3]
+                    .iter()
+                    .all(|c| c.starts_with("rctl_remove_rule: jail:db:"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_jail_name_rctl_cannot_take_is_refused() {
+        let mut plan = limited();
+        plan.name = "a:b".into();
+        let error = create_sequence(&plan, Persist::AsPlanned).unwrap_err();
+        assert!(
+            error.to_string().contains("cannot be an rctl subject"),
+            "{error}"
+        );
     }
 
     /// A failure at every call undoes exactly what was done, in reverse,

@@ -179,6 +179,20 @@ pub fn terminate_lines(timeout_secs: u64) -> [String; 2] {
 /// jail_remove(2).
 pub const REMOVE_LINE: &str = "jail_remove";
 
+/// The check that resource limits can be enforced, before a jail with
+/// rctl rules is created (runj's own: jail(8) adds no rules).
+pub const CHECK_LIMITS_LINE: &str = "check racct: kern.racct.enable=1";
+
+/// rctl_add_rule(2) or rctl_remove_rule(2) of a whole rule.
+pub fn rctl_line(add: bool, rule: &str) -> String {
+    let call = if add {
+        "rctl_add_rule"
+    } else {
+        "rctl_remove_rule"
+    };
+    format!("{call}: {rule}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! The OCI runtime command line (`create`, `start`, `state`, `kill`,
-//! `delete`, `list`, `exec`, `run`), compatible with runc's and runj's
+//! `delete`, `list`, `exec`, `run`, `update`, `events`), compatible with runc's and runj's
 //! (samuelkarp/runj cmd/runj): containerd's shims and tools built for them
 //! can drive runj.
 
@@ -31,6 +31,10 @@ pub enum Lifecycle {
     Exec(ExecArgs),
     /// Create, start and wait for a container, then delete it; exit with its status.
     Run(CreateArgs),
+    /// Change a running container's resource limits (runc's options, or rctl rules).
+    Update(super::limits::UpdateArgs),
+    /// Print a running container's resource usage as runc's stats events.
+    Events(super::limits::EventsArgs),
 }
 
 #[derive(Args)]
@@ -142,6 +146,14 @@ pub fn run(command: Lifecycle, global: &Global) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Lifecycle::Exec(a) => exec(&mut runtime, &a)?,
+        Lifecycle::Update(a) => {
+            super::limits::update(&mut runtime, &a)?;
+            ExitCode::SUCCESS
+        }
+        Lifecycle::Events(a) => {
+            super::limits::events(&mut runtime, &a)?;
+            ExitCode::SUCCESS
+        }
     };
     for w in backend.warnings() {
         global.warn(&w);

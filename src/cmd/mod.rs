@@ -6,6 +6,7 @@ pub mod conf;
 pub mod diff;
 pub mod features;
 pub mod lifecycle;
+pub mod limits;
 pub mod migrate;
 pub mod plan;
 pub mod runtime;

@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+pub mod lab;
 mod prerequisite;
 pub use prerequisite::prerequisite;
 

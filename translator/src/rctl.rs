@@ -171,6 +171,24 @@ impl Rule {
         Ok(format!("jail:{jail}:{self}"))
     }
 
+    /// What tells rules apart but their amount: resource, action, per.
+    pub fn key(&self) -> (&'static str, &'static str, &'static str) {
+        (self.resource, self.action, self.per())
+    }
+
+    /// The filter rctl_remove_rule(2) takes for every rule of the jail
+    /// with this key, whatever its amount (`jail:NAME:memoryuse:deny=/jail`:
+    /// an empty amount matches any; kern_rctl.c `rctl_rule_matches`).
+    pub fn filter_for_jail(&self, jail: &str) -> Result<String, RuleError> {
+        self.for_jail(jail)?;
+        Ok(format!(
+            "jail:{jail}:{}:{}=/{}",
+            self.resource,
+            self.action,
+            self.per()
+        ))
+    }
+
     /// Whether `other` takes this rule's place when added after it: the
     /// kernel drops `deny` rules that differ only in amount, and exact
     /// duplicates of the others (kern_rctl.c `rctl_rule_add`).
@@ -274,8 +292,9 @@ impl FromStr for Rule {
     }
 }
 
-/// An amount with expand_number(3)'s suffixes.
-fn expand_amount(text: &str) -> Result<u64, String> {
+/// An amount with expand_number(3)'s suffixes (`512M`), as rctl(8) reads
+/// it.
+pub fn expand_amount(text: &str) -> Result<u64, String> {
     let bad = || format!("invalid amount \"{text}\" (digits, optionally with k, m, g, t, p or e)");
     let (digits, shift) = match text.char_indices().last() {
         Some((at, c)) if c.is_ascii_alphabetic() => {
@@ -339,6 +358,30 @@ impl Rules {
                 None
             }
         }
+    }
+
+    /// Removes every rule with `rule`'s key; whether there was one.
+    pub fn remove_key(&mut self, rule: &Rule) -> bool {
+        let before = self.0.len();
+        self.0.retain(|r| r.key() != rule.key());
+        self.0.len() != before
+    }
+
+    /// The rules with `rule`'s key.
+    pub fn with_key<'a>(&'a self, rule: &'a Rule) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.0.iter().filter(move |r| r.key() == rule.key())
+    }
+
+    /// One rule of each key, in order: what a removal of all of them
+    /// passes to rctl_remove_rule(2) as filters.
+    pub fn keys(&self) -> Vec<&Rule> {
+        let mut seen = Vec::new();
+        for rule in &self.0 {
+            if !seen.iter().any(|r: &&Rule| r.key() == rule.key()) {
+                seen.push(rule);
+            }
+        }
+        seen
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Rule> {
@@ -495,6 +538,26 @@ mod tests {
         );
         assert_eq!(rules.denied("memoryuse"), Some(536870912));
         assert_eq!(rules.denied("maxproc"), None);
+    }
+
+    #[test]
+    fn removal_filters_match_any_amount() {
+        let r: Rule = "memoryuse:deny=512M".parse().unwrap();
+        assert_eq!(
+            r.filter_for_jail("www").unwrap(),
+            "jail:www:memoryuse:deny=/jail"
+        );
+        let r: Rule = "maxproc:log=5/process".parse().unwrap();
+        assert_eq!(
+            r.filter_for_jail("www").unwrap(),
+            "jail:www:maxproc:log=/process"
+        );
+        let rules: Rules = ["readbps:throttle=1", "readbps:throttle=2", "pcpu:deny=5"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let keys: Vec<String> = rules.keys().iter().map(|r| r.to_string()).collect();
+        assert_eq!(keys, ["readbps:throttle=1", "pcpu:deny=5"]);
     }
 
     #[test]

@@ -41,15 +41,18 @@ use {
     crate::child::run_program,
     crate::error::{Context, Error, Result},
     crate::host::{
-        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill, run_placed,
+        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, jail_rule,
+        jail_rule_filter, kill, run_placed,
     },
     crate::journal::{Identity, Journal},
     crate::params::Param,
     crate::trace,
+    crate::usage::Usage,
     encode::Operation,
     nix::errno::Errno,
     nix::fcntl::{AtFlags, OFlag, open, openat},
     nix::sys::stat::{Mode, SFlag, fstatat, mkdirat},
+    runj_translator::rctl::Rule,
     std::os::unix::fs::MetadataExt,
     std::path::{Path, PathBuf},
 };
@@ -303,5 +306,22 @@ impl Host for FreeBsdHost {
 
     fn attacher(&mut self, jid: Jid) -> Result<Box<dyn Attach>> {
         Ok(Box::new(Attacher { jid }))
+    }
+
+    fn check_limits(&mut self) -> Result<()> {
+        sys::racct_enabled()
+    }
+
+    fn add_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()> {
+        sys::rctl_add(&jail_rule(jail, rule)?)
+    }
+
+    fn remove_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()> {
+        sys::rctl_remove(&jail_rule_filter(jail, rule)?)
+    }
+
+    fn usage(&mut self, jail: &JailRef) -> Result<Usage> {
+        let filter = format!("jail:{}:", jail.name);
+        sys::rctl_usage(&filter).map(|text| Usage::from_racct(&text))
     }
 }

@@ -1,6 +1,7 @@
 //! The FreeBSD system calls the backend makes, as thin safe wrappers over
 //! the `libc` crate: jail_set(2), jail_get(2), jail_remove(2),
-//! jail_attach(2), nmount(2), unmount(2), statfs(2), setfib(2), and
+//! jail_attach(2), nmount(2), unmount(2), statfs(2), setfib(2), rctl(2),
+//! and
 //! sysctl(3) for the process list (`kern.proc.proc`) and for the types of
 //! jail parameters (`security.jail.param.*`). The iovec arrays come from
 //! [`super::encode`]; a kernel message left in `errmsg` becomes
@@ -20,6 +21,98 @@ unsafe extern "C" {
     /// setfib(2), which the `libc` crate does not declare
     /// (freebsd/freebsd-src sys/sys/socket.h).
     fn setfib(fib: c_int) -> c_int;
+    /// rctl(2) (sys/sys/rctl.h), which the `libc` crate does not declare.
+    fn rctl_add_rule(
+        inbuf: *const c_char,
+        inlen: usize,
+        outbuf: *mut c_char,
+        outlen: usize,
+    ) -> c_int;
+    fn rctl_remove_rule(
+        inbuf: *const c_char,
+        inlen: usize,
+        outbuf: *mut c_char,
+        outlen: usize,
+    ) -> c_int;
+    fn rctl_get_racct(
+        inbuf: *const c_char,
+        inlen: usize,
+        outbuf: *mut c_char,
+        outlen: usize,
+    ) -> c_int;
+}
+
+/// `kern.racct.enable`: whether the kernel accounts resources, which rctl
+/// needs; the same check and advice as rctl(8)'s `enosys()`
+/// (usr.bin/rctl/rctl.c).
+pub fn racct_enabled() -> Result<()> {
+    let name = c"kern.racct.enable";
+    let mut value: c_int = 0;
+    let mut len = size_of::<c_int>();
+    // SAFETY: `value` has room for the int the sysctl holds; `len` says so.
+    let result = unsafe {
+        libc::sysctlbyname(
+            name.as_ptr(),
+            (&raw mut value).cast(),
+            &mut len,
+            std::ptr::null(),
+            0,
+        )
+    };
+    let refused = |message: &str| Error::Refused {
+        context: "resource limits".into(),
+        message: message.into(),
+    };
+    match (result, value) {
+        (0, 0) => Err(refused(
+            "RACCT/RCTL is present but disabled: set kern.racct.enable=1 in /boot/loader.conf and reboot",
+        )),
+        (0, _) => Ok(()),
+        _ if io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT) => Err(refused(
+            "the kernel has no RACCT/RCTL support (options RACCT and RCTL); see rctl(8)",
+        )),
+        _ => Err(io::Error::last_os_error()).context(|| "sysctl kern.racct.enable".into()),
+    }
+}
+
+/// rctl_add_rule(2) of a whole rule (`jail:NAME:memoryuse:deny=1024`).
+pub fn rctl_add(rule: &str) -> Result<()> {
+    rctl_call(rctl_add_rule, rule, &mut []).context(|| format!("rctl_add_rule {rule}"))
+}
+
+/// rctl_remove_rule(2) of the rules a filter matches.
+pub fn rctl_remove(filter: &str) -> Result<()> {
+    rctl_call(rctl_remove_rule, filter, &mut []).context(|| format!("rctl_remove_rule {filter}"))
+}
+
+/// rctl_get_racct(2): a subject's usage as `resource=amount,…`.
+pub fn rctl_usage(filter: &str) -> Result<String> {
+    let mut out = vec![0u8; 4096];
+    loop {
+        match rctl_call(rctl_get_racct, filter, &mut out) {
+            Err(e) if e.raw_os_error() == Some(libc::ERANGE) => out.resize(out.len() * 4, 0),
+            Err(e) => return Err(e).context(|| format!("rctl_get_racct {filter}")),
+            Ok(()) => {
+                let end = out.iter().position(|b| *b == 0).unwrap_or(out.len());
+                return Ok(String::from_utf8_lossy(&out[..end]).into_owned());
+            }
+        }
+    }
+}
+
+type RctlCall = unsafe extern "C" fn(*const c_char, usize, *mut c_char, usize) -> c_int;
+
+/// One rctl(2) call: the input with its NUL counted, as rctl(8) passes it.
+fn rctl_call(f: RctlCall, input: &str, out: &mut [u8]) -> io::Result<()> {
+    let c_input = CString::new(input).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let len = input.len() + 1;
+    let (out_ptr, out_len) = match out.is_empty() {
+        true => (std::ptr::null_mut(), 0),
+        false => (out.as_mut_ptr().cast(), out.len()),
+    };
+    // SAFETY: the input is NUL-terminated and `len` long; the output
+    // buffer, if any, has `out_len` bytes; both outlive the call.
+    checked(unsafe { f(c_input.as_ptr(), len, out_ptr, out_len) })
 }
 
 /// The shape of jail_set(2), jail_get(2) and nmount(2).

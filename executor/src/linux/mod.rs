@@ -18,6 +18,7 @@
 //! kernel parameters are accepted and reported as not enforced by
 //! [`LinuxHost::take_warnings`].
 
+mod cgroup;
 mod identity;
 mod mount;
 mod newmount;
@@ -40,6 +41,9 @@ use crate::error::{Context, Error, Result};
 use crate::host::{Alias, Attach, Command, Host, JailRef, Jid, MountPoint, kill, run_placed};
 use crate::journal::{Identity, Journal};
 use crate::params::{JailSys, Param, ParamValue};
+use crate::usage::Usage;
+use cgroup::Cgroup;
+use runj_translator::rctl::{Rule, Rules};
 
 /// Parameters the emulation acts on; the others are only reported.
 const EMULATED: &[&str] = &[
@@ -78,6 +82,13 @@ struct Record {
     net: bool,
     ipc: bool,
     addresses: Vec<String>,
+    /// Its cgroup, under each hierarchy's `runj/` ([`cgroup`]), when the
+    /// system has one.
+    #[serde(default)]
+    cgroup: Option<String>,
+    /// The rctl rules in force, as the cgroup's limits.
+    #[serde(default)]
+    rules: Rules,
 }
 
 impl LinuxHost {
@@ -150,6 +161,8 @@ impl LinuxHost {
             net: true,
             ipc: true,
             addresses: Vec::new(),
+            cgroup: None,
+            rules: Rules::default(),
         };
         let mut inherit_net = false;
         let mut vnet = false;
@@ -265,8 +278,54 @@ impl LinuxHost {
         run_ip(&argv, Some(net.as_fd()))
     }
 
+    /// A jail's cgroup name, unique to this registry (its device and inode)
+    /// and the jail's id: `DEV-INO-JID`.
+    fn cgroup_leaf(&self, jid: Jid) -> Result<String> {
+        let meta = std::fs::metadata(&self.registry)
+            .context(|| format!("stat {}", self.registry.display()))?;
+        Ok(format!("{}-{}-{jid}", meta.dev(), meta.ino()))
+    }
+
+    fn cgroup(&self, record: &Record) -> Option<Cgroup> {
+        record
+            .cgroup
+            .as_deref()
+            .and_then(|leaf| Cgroup::find(leaf).ok())
+    }
+
+    /// Replaces a jail's record (under the lock).
+    fn save(&self, record: &Record) -> Result<()> {
+        let json = serde_json::to_vec_pretty(record).expect("a record serializes");
+        crate::state::write_atomically(&self.dir(&record.name).join("jail.json"), &json)
+    }
+
+    /// The running jail's record, with its cgroup.
+    fn limited(&self, jail: &JailRef) -> Result<(Record, Cgroup)> {
+        let record = self.record(running(jail)?)?;
+        let cgroup = self
+            .cgroup(&record)
+            .ok_or_else(|| Error::Unsupported(format!("jail \"{}\" has no cgroup", record.name)))?;
+        Ok((record, cgroup))
+    }
+
+    /// Writes the record's rules as its cgroup's limits and keeps them.
+    fn enforce(&mut self, record: &Record, cgroup: &Cgroup) -> Result<()> {
+        for rule in cgroup.apply(&record.rules)? {
+            self.warnings.push(format!(
+                "rctl rule {rule}: not enforced by the Linux emulation"
+            ));
+        }
+        self.save(record)
+    }
+
     fn unmake(&self, name: &str) -> Result<()> {
         let dir = self.dir(name);
+        let record: Option<Record> = std::fs::read(dir.join("jail.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        if let Some(cgroup) = record.as_ref().and_then(|r| self.cgroup(r)) {
+            cgroup.remove()?;
+        }
         for kind in ["net", "ipc", "uts"] {
             let file = dir.join(kind);
             if file.exists() {
@@ -358,14 +417,20 @@ fn namespace_id(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
-/// Joins a jail: its namespaces, then its root.
+/// Joins a jail: its cgroup, its namespaces, then its root.
 struct Joiner {
+    /// The cgroup's `cgroup.procs` files.
+    cgroup: Vec<File>,
     namespaces: Vec<(File, CloneFlags)>,
     path: PathBuf,
 }
 
 impl Attach for Joiner {
     fn attach(&self) -> std::io::Result<()> {
+        for mut procs in &self.cgroup {
+            // `0`: the writing process itself.
+            std::io::Write::write_all(&mut procs, b"0")?;
+        }
         for (file, flag) in &self.namespaces {
             setns(file.as_fd(), *flag)?;
         }
@@ -443,10 +508,14 @@ impl Host for LinuxHost {
         if record.jid == 0 {
             record.jid = records.iter().map(|r| r.jid).max().unwrap_or(0) + 1;
         }
+        let leaf = self.cgroup_leaf(record.jid)?;
+        record.cgroup = Cgroup::find(&leaf).is_ok().then_some(leaf);
         self.register(&record)?;
-        self.make(&record).inspect_err(|_| {
-            let _ = self.unmake(&record.name);
-        })?;
+        self.make(&record)
+            .and_then(|()| self.cgroup(&record).map_or(Ok(()), |c| c.create()))
+            .inspect_err(|_| {
+                let _ = self.unmake(&record.name);
+            })?;
         Ok(record.jid)
     }
 
@@ -507,16 +576,28 @@ impl Host for LinuxHost {
         self.in_jail_net(&record, &["link", "set", "dev", interface, "netns", "1"])
     }
 
+    /// Those in the jail's UTS namespace, and those in its cgroup: a
+    /// process joins the cgroup first, so one killed halfway through
+    /// joining is found too.
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {
         let record = self.record(jid)?;
-        let Some(id) = namespace_id(&self.dir(&record.name).join("uts")) else {
-            return Ok(Vec::new());
-        };
-        let entries = std::fs::read_dir("/proc").context(|| "read /proc".into())?;
-        Ok(entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|pid| namespace_id(Path::new(&format!("/proc/{pid}/ns/uts"))) == Some(id))
-            .collect())
+        let mut all = self
+            .cgroup(&record)
+            .map(|c| c.processes())
+            .unwrap_or_default();
+        if let Some(id) = namespace_id(&self.dir(&record.name).join("uts")) {
+            let entries = std::fs::read_dir("/proc").context(|| "read /proc".into())?;
+            all.extend(
+                entries
+                    .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                    .filter(|pid| {
+                        namespace_id(Path::new(&format!("/proc/{pid}/ns/uts"))) == Some(id)
+                    }),
+            );
+        }
+        all.sort_unstable();
+        all.dedup();
+        Ok(all)
     }
 
     fn signal(&mut self, pid: i32, signal: i32) -> Result<()> {
@@ -534,10 +615,42 @@ impl Host for LinuxHost {
                     .context(|| format!("open {}", path.display()))
             })
             .collect::<Result<_>>()?;
+        let cgroup = match self.cgroup(&record) {
+            Some(c) => c.joiners()?,
+            None => Vec::new(),
+        };
         Ok(Box::new(Joiner {
+            cgroup,
             namespaces,
             path: record.path,
         }))
+    }
+
+    fn check_limits(&mut self) -> Result<()> {
+        Cgroup::find("").map(drop)
+    }
+
+    fn add_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()> {
+        let _lock = self.lock()?;
+        let (mut record, cgroup) = self.limited(jail)?;
+        record.rules.add(rule.clone());
+        self.enforce(&record, &cgroup)
+    }
+
+    /// The jail may be gone, and its cgroup with it.
+    fn remove_rule(&mut self, jail: &JailRef, rule: &Rule) -> Result<()> {
+        let _lock = self.lock()?;
+        let Ok((mut record, cgroup)) = self.limited(jail) else {
+            return Ok(());
+        };
+        if record.rules.remove_key(rule) {
+            self.enforce(&record, &cgroup)?;
+        }
+        Ok(())
+    }
+
+    fn usage(&mut self, jail: &JailRef) -> Result<Usage> {
+        self.limited(jail)?.1.usage()
     }
 }
 

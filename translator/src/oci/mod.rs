@@ -54,6 +54,7 @@ use tracked::Tracked;
 
 pub use ext::FILE_NAME as EXT_FILE_NAME;
 pub use paths::CONFIG as CONFIG_FILE_NAME;
+pub use resources::updated as updated_rules;
 
 /// How to read a bundle.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -21,7 +21,7 @@
 use serde_json::Value as Json;
 
 use super::report::Report;
-use crate::rctl::Rule;
+use crate::rctl::{Rule, Rules};
 
 /// runc's CFS period when a quota comes alone (libcontainer/cgroups/fs
 /// cpu.go: the kernel's default, 100 ms).
@@ -53,6 +53,58 @@ const THROTTLES: &[(&str, &str)] = &[
     ("throttleReadIOPSDevice", "readiops"),
     ("throttleWriteIOPSDevice", "writeiops"),
 ];
+
+/// The rules of a running container after runc's `update --resources`
+/// (the JSON of `linux.resources`): only the limits the update names
+/// change (runc update.go), each replacing its resource's `deny` or
+/// `throttle` rule; an unlimited value (`-1`) removes it. Errors name the
+/// field (`resources.memory.limit`).
+pub fn updated(current: &Rules, resources: &Json) -> Result<Rules, Vec<String>> {
+    let mut report = Report::new(false);
+    let given = rules(resources, "resources", &mut report);
+    if report.diagnostics.has_errors() {
+        return Err(report.diagnostics.messages());
+    }
+    let named = named(resources);
+    let mut next: Rules = current
+        .iter()
+        .filter(|r| {
+            let limit = matches!(r.action(), "deny" | "throttle") && r.per() == "jail";
+            !(limit && named.contains(&r.resource()))
+        })
+        .cloned()
+        .collect();
+    for rule in given {
+        next.add(rule);
+    }
+    Ok(next)
+}
+
+/// The resources whose limits a `linux.resources` document gives.
+fn named(resources: &Json) -> Vec<&'static str> {
+    let has = |path: &[&str]| {
+        path.iter()
+            .try_fold(resources, |v, key| v.get(*key))
+            .is_some_and(|v| !v.is_null())
+    };
+    let mut named: Vec<&'static str> = [
+        (&["memory", "limit"][..], "memoryuse"),
+        (&["memory", "swap"][..], "swapuse"),
+        (&["pids", "limit"][..], "maxproc"),
+        (&["cpu", "quota"][..], "pcpu"),
+    ]
+    .into_iter()
+    .filter(|(path, _)| has(path))
+    .map(|(_, resource)| resource)
+    .collect();
+    named.extend(
+        THROTTLES
+            .iter()
+            .filter(|(field, _)| has(&["blockIO", field]))
+            .map(|(_, resource)| *resource),
+    );
+    named
+}
 
 /// The rules `linux.resources` (at `at`) asks for; what cannot be honoured
 /// is reported.
@@ -367,6 +419,39 @@ mod tests {
         );
         let (rules, _) = translated(json!({ "memory": { "limit": 100, "swap": 100 } }), false);
         assert_eq!(rules, ["memoryuse:deny=100", "swapuse:deny=0"]);
+    }
+
+    #[test]
+    fn an_update_changes_only_what_it_names() {
+        let current: Rules = [
+            "memoryuse:deny=1g",
+            "maxproc:deny=10",
+            "maxproc:log=5",
+            "openfiles:deny=100",
+        ]
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+        let next = updated(
+            &current,
+            &json!({ "memory": { "limit": 33554432 }, "pids": { "limit": -1 } }),
+        )
+        .unwrap();
+        let shown: Vec<String> = next.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "maxproc:log=5",
+                "openfiles:deny=100",
+                "memoryuse:deny=33554432"
+            ]
+        );
+        assert_eq!(
+            updated(&current, &json!({ "memory": { "kernel": 1 } })).unwrap_err(),
+            [
+                "error: resources.memory.kernel: rctl has no equivalent of this limit; runj cannot honour it"
+            ]
+        );
     }
 
     #[test]
