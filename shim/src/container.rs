@@ -303,6 +303,29 @@ impl Container {
         }
     }
 
+    /// `runtime update --resources FILE ID`: new limits for the container.
+    pub async fn update(&self, resources: &Path) -> Result<()> {
+        let Context {
+            runtime, reaper, ..
+        } = &self.context;
+        let command = Command::Update {
+            id: &self.id,
+            resources,
+        };
+        runtime.run(reaper, &command).await
+    }
+
+    /// `runtime events --stats ID`: the container's usage as the runtime
+    /// prints it.
+    pub async fn stats(&self) -> Result<String> {
+        let Context {
+            runtime, reaper, ..
+        } = &self.context;
+        runtime
+            .output(reaper, &Command::Stats { id: &self.id })
+            .await
+    }
+
     /// Signals a process: the init process through the runtime (with
     /// `--all`, every process of the container), an exec'd one directly.
     pub async fn kill(&self, exec_id: &str, signal: u32, all: bool) -> Result<()> {

@@ -19,6 +19,7 @@ pub mod events;
 pub mod options;
 pub mod process;
 pub mod reaper;
+pub mod resources;
 pub mod rootfs;
 pub mod runtime;
 pub mod service;

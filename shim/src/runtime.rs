@@ -15,7 +15,8 @@
 //!
 //! Because the conventions are runc's (`create --bundle BUNDLE --pid-file PATH
 //! [--console-socket PATH] ID`, `start ID`, `kill [--all] ID SIGNAL`,
-//! `delete [--force] ID`, and runc's `exec --detach --process FILE ID`), any
+//! `delete [--force] ID`, and runc's `exec --detach --process FILE ID`,
+//! `update --resources FILE ID` and `events --stats ID`), any
 //! runtime that
 //! follows them can stand in for runj, which is how the shim is tested on a
 //! machine without jails: [`RUNTIME_ENV`] names the binary.
@@ -64,6 +65,11 @@ pub enum Command<'a> {
         pid_file: &'a Path,
         console_socket: Option<&'a Path>,
     },
+    /// `update --resources FILE ID`: the runtime-spec's `linux.resources`
+    /// JSON in FILE.
+    Update { id: &'a str, resources: &'a Path },
+    /// `events --stats ID`: one stats event as JSON on standard output.
+    Stats { id: &'a str },
 }
 
 impl Command<'_> {
@@ -126,6 +132,17 @@ impl Command<'_> {
                     push(&"--console-socket");
                     push(&socket);
                 }
+                push(&id);
+            }
+            Command::Update { id, resources } => {
+                push(&"update");
+                push(&"--resources");
+                push(&resources);
+                push(&id);
+            }
+            Command::Stats { id } => {
+                push(&"events");
+                push(&"--stats");
                 push(&id);
             }
         }
@@ -241,6 +258,25 @@ impl Runtime {
     /// Runs `command` with its output captured; an error quotes it.
     pub async fn run(&self, reaper: &Reaper, command: &Command<'_>) -> Result<()> {
         run_captured(reaper, &mut self.command(command)).await
+    }
+
+    /// Runs `command`; returns its standard output. An error quotes its
+    /// standard error.
+    pub async fn output(&self, reaper: &Reaper, command: &Command<'_>) -> Result<String> {
+        let stdout = OutputCapture::new()?;
+        let stderr = OutputCapture::new()?;
+        let streams = Streams {
+            stdin: Stdio::null(),
+            ..stdout.streams()?
+        };
+        let streams = Streams {
+            stderr: stderr.streams()?.stderr,
+            ..streams
+        };
+        let mut process = self.command(command);
+        let status = spawn_and_wait(reaper, &mut process, streams).await?;
+        check_status(&process, status, || stderr.read())?;
+        Ok(stdout.read())
     }
 
     /// Runs `command` with the given streams; returns its exit status.

@@ -1,8 +1,8 @@
 //! The task service containerd calls (task API v3): each request mapped onto
 //! the shim's one [`Container`].
 //!
-//! Not provided: Pause, Resume, Checkpoint and Update (the crate's default
-//! answer, "not supported"), and Stats (runj keeps no resource accounting).
+//! Not provided: Pause, Resume and Checkpoint (the crate's default answer,
+//! "not supported").
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -13,7 +13,8 @@ use containerd_shim::protos::api::{
     CloseIORequest, ConnectRequest, ConnectResponse, CreateTaskRequest, CreateTaskResponse,
     DeleteRequest, DeleteResponse, Empty, ExecProcessRequest, KillRequest, PidsRequest,
     PidsResponse, ProcessInfo, ResizePtyRequest, ShutdownRequest, StartRequest, StartResponse,
-    StateRequest, StateResponse, StatsRequest, StatsResponse, WaitRequest, WaitResponse,
+    StateRequest, StateResponse, StatsRequest, StatsResponse, UpdateTaskRequest, WaitRequest,
+    WaitResponse,
 };
 use containerd_shim::protos::shim_async::Task;
 use containerd_shim::protos::ttrpc::r#async::TtrpcContext;
@@ -23,6 +24,7 @@ use crate::container::{Container, Context};
 use crate::error::{Error, Result};
 use crate::events::Events;
 use crate::reaper::Reaper;
+use crate::resources;
 use crate::runtime::Runtime;
 
 /// Serves the task requests for one container.
@@ -250,11 +252,30 @@ impl Task for TaskService {
     async fn stats(
         &self,
         _ctx: &TtrpcContext,
-        _request: StatsRequest,
+        request: StatsRequest,
     ) -> TtrpcResult<StatsResponse> {
-        reply(Err(Error::Unimplemented(
-            "runj keeps no resource usage statistics".into(),
-        )))
+        let stats = async {
+            let event = self.container(&request.id)?.stats().await?;
+            resources::metrics(&event)
+        };
+        Ok(StatsResponse {
+            stats: Some(reply(stats.await)?).into(),
+            ..Default::default()
+        })
+    }
+
+    async fn update(&self, _ctx: &TtrpcContext, request: UpdateTaskRequest) -> TtrpcResult<Empty> {
+        let updated = async {
+            let container = self.container(&request.id)?;
+            let any = request
+                .resources
+                .as_ref()
+                .ok_or_else(|| Error::InvalidArgument("the update has no resources".into()))?;
+            let file = resources::resources_file(any)?;
+            container.update(file.path()).await
+        };
+        reply(updated.await)?;
+        Ok(Empty::default())
     }
 
     async fn connect(

@@ -334,6 +334,45 @@ fn shim_killed(runtime: OciRuntime) {
     containerd.assert_clean();
 }
 
+/// An awk program that allocates about 128 MiB, then says how it ended.
+const ALLOCATE: &str = "awk 'BEGIN { s = \"x\"; while (length(s) < 67108864) s = s s }'; \
+     echo status=$?; read x";
+
+/// Resource limits: `ctr run --memory-limit` is enforced (an allocation
+/// beyond it is killed), containerd's Update lowers it, and `ctr task
+/// metrics` reports each limit.
+fn resource_limits(runtime: OciRuntime) {
+    let Some(containerd) = Containerd::start(runtime) else {
+        return;
+    };
+    let id = containerd.id("limits");
+    let mut running = containerd.spawn_run(
+        &["--memory-limit", "268435456"],
+        &id,
+        &["sh", "-c", "echo ready; exec sleep 60"],
+    );
+    running.expect("ready");
+    assert_eq!(containerd.metric(&id, "memory.limit_in_bytes"), 268435456);
+    assert_eq!(containerd.metric(&id, "pids.current"), 1);
+    let mut within = containerd.spawn_exec(&id, "within", &["sh", "-c", ALLOCATE]);
+    within.expect("status=0");
+    within.finish();
+
+    containerd
+        .update(&id, r#"{"memory": {"limit": 33554432}}"#)
+        .expect("update the limit");
+    assert_eq!(containerd.metric(&id, "memory.limit_in_bytes"), 33554432);
+    let mut beyond = containerd.spawn_exec(&id, "beyond", &["sh", "-c", ALLOCATE]);
+    beyond.expect("status=137");
+    beyond.finish();
+    assert!(containerd.metric(&id, "cpuacct.usage") > 0);
+
+    containerd.ctr_ok(&["task", "kill", "-s", "KILL", &id]);
+    let (code, _, stderr) = running.finish();
+    assert_eq!(code, 128 + 9, "{stderr}");
+    containerd.assert_clean();
+}
+
 macro_rules! with_each_runtime {
     ($($scenario:ident),* $(,)?) => {
         mod runc {
@@ -360,4 +399,5 @@ with_each_runtime!(
     exec,
     runtime_config_path,
     shim_killed,
+    resource_limits,
 );

@@ -255,6 +255,44 @@ impl Containerd {
             .join(id)
     }
 
+    /// containerd's `Tasks.Update` of container `id` with `resources`
+    /// (`linux.resources` JSON), sent to its shim as containerd forwards
+    /// it: `ctr` 2.x has no `task update`.
+    pub fn update(&self, id: &str, resources: &str) -> Result<(), String> {
+        use containerd_shim::protos::protobuf::well_known_types::any::Any;
+        use containerd_shim::protos::{TaskClient, api::UpdateTaskRequest, ttrpc};
+        let address = std::fs::read_to_string(self.bundle(id).join("address"))
+            .map_err(|e| format!("the shim's address: {e}"))?;
+        let client = ttrpc::Client::connect(address.trim()).map_err(|e| e.to_string())?;
+        let request = UpdateTaskRequest {
+            id: id.to_string(),
+            resources: Some(Any {
+                type_url: "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources".into(),
+                value: resources.as_bytes().to_vec(),
+                ..Any::new()
+            })
+            .into(),
+            ..Default::default()
+        };
+        let context = ttrpc::context::with_timeout(Duration::from_secs(30).as_nanos() as i64);
+        TaskClient::new(client)
+            .update(context, &request)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// `ctr task metrics`'s value of `metric` (`memory.limit_in_bytes`).
+    pub fn metric(&self, id: &str, metric: &str) -> u64 {
+        let (table, _) = self.ctr_ok(&["task", "metrics", id]);
+        table
+            .lines()
+            .find_map(|line| {
+                let mut fields = line.split_whitespace();
+                (fields.next() == Some(metric)).then(|| fields.next()?.parse().ok())?
+            })
+            .unwrap_or_else(|| panic!("no {metric} in:\n{table}"))
+    }
+
     /// The PID of the shim server serving container `id`: the process
     /// started with `-id ID` and this instance's `-address`.
     pub fn shim_pid(&self, id: &str) -> Option<i32> {
