@@ -171,3 +171,73 @@ fn runj_diff_finds_each_migrated_jail_unchanged() {
     }
     assert_eq!(checked, 5);
 }
+
+#[test]
+fn rctl_conf_rules_go_into_each_jail_s_bundle() {
+    let (dir, conf, out) = setup();
+    let rctl = dir.path().join("rctl.conf");
+    std::fs::write(
+        &rctl,
+        "# limits\njail:www:memoryuse:deny=1G\nj:db:pcpu:deny=50 # half a CPU\nuser:1001:maxproc:deny=10\njail:gone:maxproc:deny=1\n",
+    )
+    .unwrap();
+    let rctl = rctl.to_str().unwrap();
+    let o = runj(&[
+        "migrate", "-f", &conf, "-o", &out, "--rctl", rctl, "www", "db",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("rctl rules for jail \"gone\""), "{stderr}");
+    assert!(stderr.contains("1 rctl rule(s) for users"), "{stderr}");
+    let out_dir = Path::new(&out);
+    assert_eq!(
+        config(out_dir, "www")["annotations"]["org.freebsd.rctl"],
+        r#"["memoryuse:deny=1073741824"]"#
+    );
+    assert_eq!(
+        config(out_dir, "db")["annotations"]["org.freebsd.rctl"],
+        r#"["pcpu:deny=50"]"#
+    );
+    let report = std::fs::read_to_string(out_dir.join("MIGRATION.md")).unwrap();
+    assert!(
+        report.contains("rctl.conf rule(s) carried into the bundle"),
+        "{report}"
+    );
+    for jail in ["www", "db"] {
+        let bundle = out_dir.join(jail);
+        let bundle = bundle.to_str().unwrap();
+        let with = runj(&["diff", &format!("{conf}#{jail}"), bundle, "--rctl", rctl]);
+        assert_eq!(
+            with.status.code(),
+            Some(0),
+            "{jail}: {}",
+            String::from_utf8_lossy(&with.stdout)
+        );
+        let without = runj(&["diff", &format!("{conf}#{jail}"), bundle]);
+        assert_eq!(without.status.code(), Some(1), "{jail}: the rules differ");
+        assert!(String::from_utf8_lossy(&without.stdout).contains("rctl"));
+    }
+    std::fs::write(
+        dir.path().join("bad.conf"),
+        "jail:www:memoryuse:deny=lots\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.conf");
+    let o = runj(&[
+        "migrate",
+        "-f",
+        &conf,
+        "-o",
+        &out,
+        "--force",
+        "--rctl",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("bad.conf:1: rctl rule \"memoryuse:deny=lots\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -158,3 +158,59 @@ fn the_run_takes_the_printed_steps_for_every_corpus_jail() {
         .sum();
     assert!(compared >= 180, "only {compared} sequences");
 }
+
+/// A bundle's rctl rules: checked for before anything is made, added once
+/// the jail exists, removed (each resource and action, whatever the
+/// amount) once it is gone — in the dry run and, on the recording backend,
+/// in the run, which are the same.
+#[test]
+fn a_bundle_s_limits_are_traced_around_the_jail() {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples/bundles/limits-rctl");
+    let trace = |extra: &[&str]| {
+        let out = runj(["apply", "--dry-run", "--format", "trace"])
+            .args(extra)
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let created: Vec<String> = trace(&[]).lines().map(str::to_string).collect();
+    assert_eq!(created[0], "check racct: kern.racct.enable=1");
+    assert!(created[1].starts_with("jail_set create: "), "{created:?}");
+    assert_eq!(
+        created[2..],
+        [
+            "rctl_add_rule: jail:limits-rctl:memoryuse:deny=268435456",
+            "rctl_add_rule: jail:limits-rctl:openfiles:deny=1024",
+            "rctl_add_rule: jail:limits-rctl:maxproc:log=100",
+            "rctl_add_rule: jail:limits-rctl:readbps:throttle=10485760",
+            "rctl_add_rule: jail:limits-rctl:pcpu:deny=50",
+        ]
+    );
+    let removed = trace(&["--remove"]);
+    let after: Vec<&str> = removed
+        .lines()
+        .skip_while(|l| *l != "jail_remove")
+        .collect();
+    assert_eq!(
+        after,
+        [
+            "jail_remove",
+            "rctl_remove_rule: jail:limits-rctl:memoryuse:deny=/jail",
+            "rctl_remove_rule: jail:limits-rctl:openfiles:deny=/jail",
+            "rctl_remove_rule: jail:limits-rctl:maxproc:log=/jail",
+            "rctl_remove_rule: jail:limits-rctl:readbps:throttle=/jail",
+            "rctl_remove_rule: jail:limits-rctl:pcpu:deny=/jail",
+        ]
+    );
+    let compiled = runj_translator::oci::compile(&bundle, &Default::default());
+    let creation = runj_executor::lifecycle::creation(&compiled.plan.unwrap()).unwrap();
+    let mut host = Recorder::with_exec(&creation.sequence.exec);
+    steps::create(&mut host, &creation.sequence).unwrap();
+    assert_eq!(host.calls, created, "the run is the dry run");
+}

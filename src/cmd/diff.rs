@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use runj_translator::JailPlan;
 use runj_translator::diff::{Change, changes, unified};
 use runj_translator::emit::to_jailconf;
+use runj_translator::rctl_conf::RctlConf;
 use runj_translator::source::{Source, plans};
 
 #[derive(Args)]
@@ -19,6 +20,10 @@ pub struct DiffArgs {
     new: String,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// An rctl.conf whose `jail:NAME:` rules belong to the jails of a
+    /// jail.conf side (as `runj migrate --rctl` carries them).
+    #[arg(long, value_name = "FILE")]
+    rctl: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,8 +44,24 @@ struct JailDiff {
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitCode> {
-    let (old, old_warnings) = plans(&Source::classify(&args.old))?;
-    let (new, new_warnings) = plans(&Source::classify(&args.new))?;
+    let rctl = match &args.rctl {
+        Some(path) => super::migrate::read_rctl(path)?,
+        None => RctlConf::default(),
+    };
+    let side = |arg: &str| -> Result<_> {
+        let source = Source::classify(arg);
+        let (mut jails, warnings) = plans(&source)?;
+        if matches!(source, Source::JailConf { .. }) {
+            for plan in &mut jails {
+                if let Some(rules) = rctl.jails.get(&plan.name) {
+                    plan.rctl = rules.clone();
+                }
+            }
+        }
+        Ok((jails, warnings))
+    };
+    let (old, old_warnings) = side(&args.old)?;
+    let (new, new_warnings) = side(&args.new)?;
     for w in old_warnings.warnings().chain(new_warnings.warnings()) {
         eprintln!("runj: {w}");
     }

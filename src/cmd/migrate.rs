@@ -46,17 +46,7 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
     };
     let rctl = match &args.rctl {
         None => RctlConf::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            match rctl_conf::parse(&path.display().to_string(), &text) {
-                Ok(conf) => conf,
-                Err(errors) => {
-                    errors.iter().for_each(|e| eprintln!("runj: {e}"));
-                    return Ok(ExitCode::from(2));
-                }
-            }
-        }
+        Some(path) => read_rctl(path)?,
     };
     let jails = resolve(&loaded);
     if let Some(missing) = args
@@ -127,6 +117,14 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Reads an rctl.conf; its errors, each `FILE:LINE: …`, as one.
+pub fn read_rctl(path: &Path) -> Result<RctlConf> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    rctl_conf::parse(&path.display().to_string(), &text)
+        .map_err(|errors| anyhow::anyhow!(errors.join("\n")))
 }
 
 /// Writes `DIR/<jail>/config.json` (and `runj.jail.json` when the jail

@@ -142,20 +142,27 @@ impl Emitter {
         if plan.rctl.is_empty() {
             return (Vec::new(), Vec::new());
         }
+        // The comments name no jail: a name may hold a newline, which
+        // would end a comment.
         self.items.push(comment(
-            "# rctl(8) rules, added by exec.prestart and removed by exec.poststop:",
+            "# rctl(8) rules of the jail, added by exec.prestart and removed by exec.poststop:",
         ));
         let mut add = Vec::new();
         let mut remove = Vec::new();
         for rule in &plan.rctl {
             match rule.for_jail(&plan.name) {
                 Ok(full) => {
-                    self.items.push(comment(&format!("#   {full}")));
+                    self.items.push(comment(&format!("#   {rule}")));
                     let quoted = shlex::try_quote(&full).expect("rules hold no NUL");
                     add.push(format!("/usr/bin/rctl -a {quoted}"));
                     remove.push(format!("/usr/bin/rctl -r {quoted}"));
                 }
-                Err(e) => self.unexpressed("rctl", &e.to_string()),
+                Err(_) => self.unexpressed(
+                    "rctl",
+                    &format!(
+                        "{rule}: the jail's name cannot be an rctl subject (it has ':' or ',')"
+                    ),
+                ),
             }
         }
         (add, remove)

@@ -96,6 +96,24 @@ fn process() -> impl Strategy<Value = Process> {
     )
 }
 
+/// An rctl rule the kernel takes.
+fn rule() -> impl Strategy<Value = runj_translator::rctl::Rule> {
+    let resource = prop::sample::select(vec!["memoryuse", "maxproc", "openfiles", "pcpu"]);
+    let action = prop::sample::select(vec!["deny", "log", "sigterm"]);
+    (
+        resource,
+        action,
+        0u64..1 << 40,
+        prop::option::of(Just("/process")),
+    )
+        .prop_map(|(resource, action, amount, per)| {
+            let per = per.filter(|_| resource != "pcpu").unwrap_or_default();
+            format!("{resource}:{action}={amount}{per}")
+                .parse()
+                .unwrap()
+        })
+}
+
 prop_compose! {
     fn plan()(
         name in jail_name(),
@@ -113,8 +131,11 @@ prop_compose! {
         jail_user in prop::option::of(hostile(8)),
         depend in prop::collection::vec(jail_name(), 0..2),
         process in prop::option::of(process()),
+        rctl in prop::collection::vec(rule(), 0..3),
     ) -> JailPlan {
-        let mut plan = JailPlan { name, ..JailPlan::default() };
+        // A name with `:` or `,` cannot be an rctl subject (a warning).
+        let rctl = if name.contains([':', ',']) { Vec::new() } else { rctl };
+        let mut plan = JailPlan { name, rctl: rctl.into_iter().collect(), ..JailPlan::default() };
         plan.parameters.insert("path".into(), Value::Text(path));
         plan.parameters.insert("host.hostname".into(), Value::Text(hostname));
         plan.parameters.insert("allow.raw_sockets".into(), Value::Bool(raw_sockets));
@@ -135,10 +156,24 @@ prop_compose! {
     }
 }
 
-/// The plan jail.conf can hold: its process as a `command` string, and
+/// The plan jail.conf can hold: its process as a `command` string, its
+/// rctl rules as the `rctl -a`/`rctl -r` commands around the jail, and
 /// mounts without options as `rw` (an fstab line has an options field).
 fn expressible(plan: &JailPlan) -> JailPlan {
     let mut expected = plan.clone();
+    let rctl = |flag: &str| -> Vec<runj_translator::plan::Command> {
+        plan.rctl
+            .iter()
+            .map(|r| {
+                let full = r.for_jail(&plan.name).unwrap();
+                format!("/usr/bin/rctl {flag} {}", shlex::try_quote(&full).unwrap()).into()
+            })
+            .collect()
+    };
+    let c = &mut expected.commands;
+    c.prestart.splice(0..0, rctl("-a"));
+    c.poststop.extend(rctl("-r"));
+    expected.rctl = Default::default();
     for m in &mut expected.mounts.entries {
         if m.options.is_empty() {
             m.options.push("rw".into());
@@ -191,6 +226,17 @@ proptest! {
         prop_assert!(!diagnostics.has_errors(), "{diagnostics:?}");
         let text = runj_grammar::print(&config);
         prop_assert_eq!(read_back(&text).comparable(), expressible(&plan).comparable(), "{}", text);
+    }
+
+    #[test]
+    fn rctl_commands_name_the_jail_whatever_its_name(plan in plan()) {
+        let (config, _) = to_jailconf(&plan, &[]);
+        let back = read_back(&runj_grammar::print(&config));
+        for (rule, (add, remove)) in plan.rctl.iter().zip(back.commands.prestart.iter().zip(&back.commands.poststop)) {
+            let full = format!("jail:{}:{rule}", plan.name);
+            prop_assert_eq!(shlex::split(add.text()), Some(vec!["/usr/bin/rctl".into(), "-a".into(), full.clone()]));
+            prop_assert_eq!(shlex::split(remove.text()), Some(vec!["/usr/bin/rctl".into(), "-r".into(), full]));
+        }
     }
 
     #[test]
