@@ -44,6 +44,15 @@ fn stats(lab: &Lab, id: &str) -> Value {
     event["data"].clone()
 }
 
+/// A process running `script`, as `runj exec --process` reads it.
+fn process_file(lab: &Lab, name: &str, script: &str) -> std::path::PathBuf {
+    let file = lab.dir.path().join(format!("{name}.json"));
+    let process = json!({ "args": ["sh", "-c", script], "cwd": "/", "env": ["PATH=/bin"],
+        "user": { "uid": 0, "gid": 0 } });
+    std::fs::write(&file, process.to_string()).unwrap();
+    file
+}
+
 fn started(lab: &Lab, id: &str, script: &str, extra: Value) {
     lab.config(script, extra);
     lab.create(id);
@@ -131,13 +140,7 @@ fn usage_follows_the_load_and_shows_the_limits() {
     assert_eq!(idle["pids"]["limit"], 16);
     assert_eq!(idle["pids"]["current"], 1);
     let script = allocate(16 * MIB, "system(\"sleep 60\")");
-    let held = lab.dir.path().join("held.json");
-    std::fs::write(
-        &held,
-        json!({ "args": ["sh", "-c", script], "cwd": "/", "env": ["PATH=/bin"], "user": { "uid": 0, "gid": 0 } })
-            .to_string(),
-    )
-    .unwrap();
+    let held = process_file(&lab, "held", &script);
     let detached = lab
         .runj(&[
             "exec",
@@ -180,14 +183,8 @@ fn update_changes_the_limits_of_a_running_container() {
         "sleep 60",
         json!({ "linux": { "resources": { "memory": { "limit": 256 * MIB } } } }),
     );
-    let probe = lab.dir.path().join("probe.json");
     let script = format!("{}; echo status=$?", allocate(64 * MIB, ""));
-    std::fs::write(
-        &probe,
-        json!({ "args": ["sh", "-c", script], "cwd": "/", "env": ["PATH=/bin"], "user": { "uid": 0, "gid": 0 } })
-            .to_string(),
-    )
-    .unwrap();
+    let probe = process_file(&lab, "probe", &script);
     let exec = |lab: &Lab| stdout(&lab.ok(&["exec", "--process", probe.to_str().unwrap(), "upd"]));
     assert!(exec(&lab).contains("status=0"));
 
