@@ -382,6 +382,130 @@ mod tests {
         assert_eq!(hierarchy("31 23 0:28 / /x rw - tmpfs tmpfs rw\n"), None);
     }
 
+    /// A cgroup of plain files in a temporary directory: what is written
+    /// where (the kernel's own checks are the lifecycle tests' business;
+    /// this machine may not have the v2 controllers).
+    fn fake(v2: bool) -> (tempfile::TempDir, Cgroup) {
+        let dir = tempfile::tempdir().unwrap();
+        let dirs = if v2 {
+            vec![("", dir.path().to_path_buf())]
+        } else {
+            V1_CONTROLLERS
+                .iter()
+                .map(|c| (*c, dir.path().join(c)))
+                .collect()
+        };
+        for (_, d) in &dirs {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(dir.path().join("memory/memory.memsw.limit_in_bytes"), "")
+            .unwrap_or_default();
+        (dir, Cgroup { v2, dirs })
+    }
+
+    fn rules(texts: &[&str]) -> Rules {
+        texts.iter().map(|t| t.parse().unwrap()).collect()
+    }
+
+    fn read(dir: &Path, file: &str) -> String {
+        std::fs::read_to_string(dir.join(file)).unwrap()
+    }
+
+    #[test]
+    fn v2_limits_are_written_from_the_rules() {
+        let (dir, cgroup) = fake(true);
+        let unenforced = cgroup
+            .apply(&rules(&[
+                "memoryuse:deny=1g",
+                "swapuse:deny=0",
+                "maxproc:deny=8",
+                "pcpu:deny=20",
+                "openfiles:deny=9",
+                "maxproc:log=5",
+            ]))
+            .unwrap();
+        let d = dir.path();
+        assert_eq!(read(d, "memory.max"), "1073741824");
+        assert_eq!(read(d, "memory.swap.max"), "0");
+        assert_eq!(read(d, "pids.max"), "8");
+        assert_eq!(read(d, "cpu.max"), "20000 100000");
+        let left: Vec<String> = unenforced.iter().map(ToString::to_string).collect();
+        assert_eq!(left, ["openfiles:deny=9", "maxproc:log=5"]);
+        cgroup.apply(&Rules::default()).unwrap();
+        assert_eq!(read(d, "memory.max"), "max");
+        assert_eq!(read(d, "memory.swap.max"), "max");
+        assert_eq!(read(d, "pids.max"), "max");
+        assert_eq!(read(d, "cpu.max"), "max 100000");
+    }
+
+    #[test]
+    fn v1_limits_are_written_from_the_rules() {
+        let (dir, cgroup) = fake(false);
+        cgroup
+            .apply(&rules(&[
+                "memoryuse:deny=1m",
+                "swapuse:deny=1m",
+                "maxproc:deny=8",
+                "pcpu:deny=150",
+            ]))
+            .unwrap();
+        let d = dir.path();
+        assert_eq!(read(d, "memory/memory.limit_in_bytes"), "1048576");
+        assert_eq!(
+            read(d, "memory/memory.memsw.limit_in_bytes"),
+            "2097152",
+            "memory plus swap"
+        );
+        assert_eq!(read(d, "pids/pids.max"), "8");
+        assert_eq!(read(d, "cpu/cpu.cfs_period_us"), "100000");
+        assert_eq!(read(d, "cpu/cpu.cfs_quota_us"), "150000");
+        let error = cgroup.apply(&rules(&["swapuse:deny=1m"])).unwrap_err();
+        assert!(
+            error.to_string().contains("needs a memoryuse limit"),
+            "{error}"
+        );
+        cgroup.apply(&Rules::default()).unwrap();
+        assert_eq!(read(d, "memory/memory.limit_in_bytes"), "-1");
+        assert_eq!(read(d, "memory/memory.memsw.limit_in_bytes"), "-1");
+        assert_eq!(read(d, "pids/pids.max"), "max");
+        assert_eq!(read(d, "cpu/cpu.cfs_quota_us"), "-1");
+    }
+
+    #[test]
+    fn v2_usage_is_read_from_its_files() {
+        let (dir, cgroup) = fake(true);
+        let d = dir.path();
+        for (file, text) in [
+            (
+                "cpu.stat",
+                "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n",
+            ),
+            ("memory.current", "4096\n"),
+            ("memory.peak", "8192\n"),
+            ("memory.max", "max\n"),
+            ("memory.events", "low 0\nhigh 0\nmax 3\noom 1\n"),
+            ("pids.current", "2\n"),
+            ("pids.max", "16\n"),
+        ] {
+            std::fs::write(d.join(file), text).unwrap();
+        }
+        let usage = cgroup.usage().unwrap();
+        assert_eq!(
+            (
+                usage.cpu.usage.total,
+                usage.cpu.usage.user,
+                usage.cpu.usage.kernel
+            ),
+            (1_500_000, Some(1_000_000), Some(500_000))
+        );
+        let m = &usage.memory.usage;
+        assert_eq!(
+            (m.usage, m.max, m.limit, m.failcnt),
+            (4096, Some(8192), None, Some(3))
+        );
+        assert_eq!((usage.pids.current, usage.pids.limit), (2, Some(16)));
+    }
+
     #[test]
     fn flat_keyed_files() {
         let stat = "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n";
