@@ -41,6 +41,9 @@ pub fn to_jailconf(plan: &JailPlan, header: &[String]) -> (Config, Diagnostics) 
         if let ("command", Some(line)) = (stage, &process_line) {
             lines.push(line.clone());
         }
+        if let Some(bridge) = &plan.network.bridge {
+            lines = bridge.around_stage(stage, lines);
+        }
         e.list(stage, &lines);
     }
     e.list("depend", &plan.depend);
@@ -157,7 +160,17 @@ impl Emitter {
             &n.ip6.iter().map(ToString::to_string).collect::<Vec<_>>(),
         );
         self.scalar("interface", n.interface.clone());
-        self.list("vnet.interface", &n.vnet_interfaces);
+        let mut vnet = n.vnet_interfaces.clone();
+        if let Some(bridge) = &n.bridge {
+            if !bridge.is_allocated() {
+                self.unexpressed(
+                    "network.bridge",
+                    "the epair unit and the addresses not given are taken when the container is created; shown are a first container's",
+                );
+            }
+            vnet.push(bridge.jail_interface());
+        }
+        self.list("vnet.interface", &vnet);
     }
 
     fn mounts(&mut self, plan: &JailPlan) {

@@ -114,9 +114,10 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
     let mut config = config::read(document, report)?;
     let mut labels = jail::Labels::default();
     let mut trusted = options.trust_annotations;
+    let mut bridge = None;
     if let Some(ext) = ext::load(options.ext.as_deref(), &bundle.dir, report) {
         trusted |= ext.trust_annotations;
-        ext::merge(ext, &mut config.freebsd, &mut labels, report);
+        bridge = ext::merge(ext, &mut config.freebsd, &mut labels, report);
     }
     let mut tracked = Tracked::default();
     let trust = if trusted {
@@ -130,6 +131,7 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
         .clone()
         .map(|p| (p, tracked.source("parent").unwrap_or_default().to_string()));
     let mut plan = std::mem::take(&mut tracked.plan);
+    plan.network.bridge = bridge;
     name(
         options.id.as_deref(),
         &bundle.dir,
