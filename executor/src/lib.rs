@@ -11,6 +11,7 @@ pub mod freebsd;
 pub mod hooks;
 pub mod host;
 pub mod journal;
+pub mod leases;
 pub mod lifecycle;
 #[cfg(target_os = "linux")]
 pub mod linux;

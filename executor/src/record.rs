@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use runj_translator::bridge::Action;
 use runj_translator::plan::ExecOptions;
 
 use crate::error::{Error, Result};
@@ -113,6 +114,10 @@ impl Host for Recorder {
 
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
         self.host_program(&trace::vnet_argv(interface, false, &jail.designation))
+    }
+
+    fn wire(&mut self, action: &Action, _jail: &JailRef, options: &ExecOptions) -> Result<()> {
+        self.call(trace::wire_line(action, options))
     }
 
     fn processes(&mut self, _jid: Jid) -> Result<Vec<i32>> {

@@ -41,7 +41,8 @@ use {
     crate::child::run_program,
     crate::error::{Context, Error, Result},
     crate::host::{
-        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill, run_placed,
+        Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, kill,
+        run_placed, wire_by_command,
     },
     crate::journal::{Identity, Journal},
     crate::params::Param,
@@ -50,6 +51,8 @@ use {
     nix::errno::Errno,
     nix::fcntl::{AtFlags, OFlag, open, openat},
     nix::sys::stat::{Mode, SFlag, fstatat, mkdirat},
+    runj_translator::bridge::Action,
+    runj_translator::plan::ExecOptions,
     std::os::unix::fs::MetadataExt,
     std::path::{Path, PathBuf},
 };
@@ -291,6 +294,12 @@ impl Host for FreeBsdHost {
 
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
         Self::ifconfig(trace::vnet_argv(interface, false, &jail.designation))
+    }
+
+    /// The command jail.conf shows for it, run as jail(8) runs it:
+    /// ifconfig(8) and route(8) on the host, or in the jail.
+    fn wire(&mut self, action: &Action, jail: &JailRef, options: &ExecOptions) -> Result<()> {
+        wire_by_command(self, action, jail, options)
     }
 
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {

@@ -18,6 +18,7 @@
 //! kernel parameters are accepted and reported as not enforced by
 //! [`LinuxHost::take_warnings`].
 
+mod bridge;
 mod identity;
 mod mount;
 mod newmount;
@@ -34,6 +35,9 @@ use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::sched::{CloneFlags, setns};
 use nix::unistd::{Pid, chdir, chroot, sethostname};
 use serde::{Deserialize, Serialize};
+
+use runj_translator::bridge::Action;
+use runj_translator::plan::ExecOptions;
 
 use crate::child::{Ended, run_program, spawn, wait};
 use crate::error::{Context, Error, Result};
@@ -505,6 +509,10 @@ impl Host for LinuxHost {
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
         let record = self.record(running(jail)?)?;
         self.in_jail_net(&record, &["link", "set", "dev", interface, "netns", "1"])
+    }
+
+    fn wire(&mut self, action: &Action, jail: &JailRef, _options: &ExecOptions) -> Result<()> {
+        self.wire_action(action, jail)
     }
 
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {
