@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod host;
 pub mod journal;
 pub mod leases;
+pub mod network;
 pub mod lifecycle;
 #[cfg(target_os = "linux")]
 pub mod linux;

@@ -7,5 +7,6 @@ pub mod diff;
 pub mod features;
 pub mod lifecycle;
 pub mod migrate;
+pub mod network;
 pub mod plan;
 pub mod runtime;

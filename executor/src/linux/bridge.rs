@@ -68,10 +68,7 @@ impl LinuxHost {
             }
             Action::RemoveBridge { name } => {
                 if !exists(name) {
-                    return Err(Error::os(
-                        format!("bridge {name}"),
-                        std::io::Error::from_raw_os_error(libc::ENXIO),
-                    ));
+                    return Err(Error::Plan(format!("there is no bridge {name}")));
                 }
                 ip(&["link", "del", name, "type", "bridge"])
             }
