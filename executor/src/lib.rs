@@ -12,10 +12,10 @@ pub mod hooks;
 pub mod host;
 pub mod journal;
 pub mod leases;
-pub mod network;
 pub mod lifecycle;
 #[cfg(target_os = "linux")]
 pub mod linux;
+pub mod network;
 pub mod params;
 pub mod passwd;
 pub mod pid;

@@ -30,7 +30,6 @@ impl Runtime<'_> {
             designation: String::new(),
         };
         let action = Action::RemoveBridge { name: name.into() };
-        self.host
-            .wire(&action, &host_only, &ExecOptions::default())
+        self.host.wire(&action, &host_only, &ExecOptions::default())
     }
 }

@@ -9,7 +9,7 @@
 
 use std::ffi::OsStr;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod prerequisite;
@@ -62,4 +62,25 @@ pub fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
         .write_all(input)
         .expect("stdin written");
     child.wait_with_output().expect("runj finishes")
+}
+
+/// A 64-bit ELF executable without a `PT_INTERP` program header: it runs
+/// in a root file system that has no dynamic loader.
+pub fn is_static(path: &Path) -> bool {
+    let Ok(elf) = std::fs::read(path) else {
+        return false;
+    };
+    let number = |at: usize, len: usize| -> usize {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .fold(0, |n, byte| n << 8 | usize::from(*byte))
+        })
+    };
+    if elf.get(..5) != Some(b"\x7fELF\x02") {
+        return false;
+    }
+    let (offset, size, count) = (number(32, 8), number(54, 2), number(56, 2));
+    const PT_INTERP: usize = 3;
+    (0..count).all(|i| number(offset + i * size, 4) != PT_INTERP)
 }

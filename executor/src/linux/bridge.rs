@@ -58,13 +58,14 @@ impl LinuxHost {
             }
             Action::Loopback => self.inside(jail, &["link", "set", "lo", "up"]),
             // The jail's end goes with its namespace, and the pair with
-            // it: a pair already gone is destroyed.
+            // it, while the kernel cleans the namespace up (asynchronously):
+            // a pair gone before or during the deletion is destroyed.
             Action::Destroy { unit } => {
                 let a = format!("epair{unit}a");
-                if !exists(&a) {
-                    return Ok(());
+                match exists(&a).then(|| ip(&["link", "del", &a])) {
+                    Some(Err(_)) if !exists(&a) => Ok(()),
+                    done => done.unwrap_or(Ok(())),
                 }
-                ip(&["link", "del", &a])
             }
             Action::RemoveBridge { name } => {
                 if !exists(name) {
