@@ -24,7 +24,7 @@ use crate::bridge::{self, Addressing, Bridge};
 pub const FILE_NAME: &str = "runj.ext.json";
 
 /// How JSON paths inside the file are prefixed in diagnostics.
-const PREFIX: &str = "runj.ext.json:";
+pub(super) const PREFIX: &str = "runj.ext.json:";
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -143,21 +143,23 @@ pub(super) fn merge(
             "network.vnet.interfaces",
             labels,
         );
-        let spec = vnet.bridge?;
-        let path = format!("{PREFIX}network.vnet.bridge");
-        if jail.vnet != Some(SharingModeNoDisable::New) {
-            report.error(
-                &path,
-                format!(
-                    "a bridge wires a jail of its own network stack: set network.vnet.mode (or {}) to \"new\"",
-                    labels.of("vnet")
-                ),
-            );
-            return None;
-        }
-        return checked_bridge(spec, &path, report);
+        return checked_bridge(vnet.bridge?, &format!("{PREFIX}{BRIDGE_PATH}"), report);
     }
     None
+}
+
+/// Where the bridge is in the file.
+pub(super) const BRIDGE_PATH: &str = "network.vnet.bridge";
+
+/// A bridge given as JSON elsewhere (an annotation), read as the file's
+/// `network.vnet.bridge`; errors are named under `path`.
+pub(super) fn bridge_from(
+    value: &serde_json::Value,
+    path: &str,
+    report: &mut Report,
+) -> Option<Bridge> {
+    let spec = json::typed(value, path, report)?;
+    checked_bridge(spec, path, report)
 }
 
 /// The bridge as the plan holds it, or the errors that prevent it.
@@ -374,11 +376,6 @@ mod tests {
                 serde_json::json!({ "name": "runj0", "ipv6": { "gateway": "fd00::1" } }),
                 "new",
                 "error: runj.ext.json:network.vnet.bridge.ipv6: give an address (A/PREFIX) or a subnet",
-            ),
-            (
-                serde_json::json!({ "name": "runj0" }),
-                "inherit",
-                "error: runj.ext.json:network.vnet.bridge: a bridge wires a jail of its own network stack: set network.vnet.mode (or runj.ext.json:network.vnet.mode) to \"new\"",
             ),
         ] {
             let (made, shown) =
