@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Command::Conf(c) => cmd::conf::run(c),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
-        Command::Plan(args) => cmd::plan::run(args),
+        Command::Plan(args) => cmd::plan::run(args, &cli.global),
         Command::Apply(args) => cmd::apply::run(args, &cli.global),
         Command::Features => cmd::features::run(),
         Command::Network(c) => cmd::network::run(c, &cli.global),

@@ -265,7 +265,8 @@ fn subnet() -> Value {
 
 /// Two containers on one bridge reach each other and the gateway, by
 /// ping and TCP, and the test's namespace reaches them through the
-/// bridge; a third with `subnet` gets the next free address; once all are
+/// bridge; a third with `subnet` gets the next free address, which `runj
+/// plan` shows beforehand; once all are
 /// deleted no veth, address or lease is left, and the bridge stays until
 /// `runj network rm`.
 #[test]
@@ -290,6 +291,14 @@ fn containers_on_a_bridge_reach_each_other_and_the_host() {
     let inside = String::from_utf8_lossy(&inside.stdout).into_owned();
     assert!(inside.contains("inet 10.231.0.5/24"), "{inside}");
 
+    let c = net.bundle("c", "sleep 600", subnet());
+    let shown = net.ok(&["plan", c.to_str().unwrap(), "--id", "c"]).stdout;
+    let shown = String::from_utf8_lossy(&shown).into_owned();
+    assert!(
+        shown.contains("vnet.interface = epair2b;")
+            && shown.contains("/sbin/ifconfig epair2b inet 10.231.0.3/24 up"),
+        "runj plan shows what the create takes: {shown}"
+    );
     net.run("c", "sleep 600", subnet());
     assert_eq!(net.address("c"), "10.231.0.3");
     assert_eq!(net.epairs(), ["epair0a", "epair1a", "epair2a"]);

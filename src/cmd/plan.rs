@@ -1,15 +1,19 @@
 //! `runj plan [BUNDLE]`: the jail plan of an OCI bundle, printed as
 //! jail.conf, JSON or TOML. Warnings go to standard error; any error there
-//! means no plan and exit status 2.
+//! means no plan and exit status 2. A bridge's epair unit and addresses
+//! are shown as a create under `--root` would take them now.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use runj_executor::leases::Leases;
 use runj_translator::emit::to_jailconf;
 use runj_translator::oci::{BundleOptions, compile};
 use runj_translator::{Diagnostics, JailPlan};
+
+use super::runtime::Global;
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -40,7 +44,7 @@ enum Format {
     Toml,
 }
 
-pub fn run(args: PlanArgs) -> Result<ExitCode> {
+pub fn run(args: PlanArgs, global: &Global) -> Result<ExitCode> {
     let options = BundleOptions {
         id: args.id.clone(),
         ext: args.ext.clone(),
@@ -53,7 +57,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let text = match args.format {
-        Format::Conf => match conf(&plan, &args) {
+        Format::Conf => match conf(&preview(plan, global), &args) {
             Some(text) => text,
             None => return Ok(ExitCode::from(2)),
         },
@@ -62,6 +66,25 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The plan with what its bridge leaves open as a create under `--root`
+/// would take it now (nothing is taken): the jail.conf it would run.
+fn preview(mut plan: JailPlan, global: &Global) -> JailPlan {
+    let Some(bridge) = plan.network.bridge.as_ref().filter(|b| !b.is_allocated()) else {
+        return plan;
+    };
+    match Leases::under(&global.root).preview(bridge) {
+        Ok(taken) => {
+            global.warn(&format!(
+                "network.bridge: {} and the addresses shown are the next free under --root; a create takes them",
+                taken.jail_interface().trim_end_matches('b'),
+            ));
+            plan.network.bridge = Some(taken);
+        }
+        Err(e) => global.warn(&format!("network.bridge: {e}")),
+    }
+    plan
 }
 
 /// The plan as jail.conf, headed by the bundle it came from; `None` when
