@@ -84,24 +84,12 @@ impl Lab {
     }
 
     fn ok(&self, args: &[&str]) -> Output {
-        let out = self.runj(args).stdin(Stdio::null()).output().unwrap();
-        assert!(
-            out.status.success(),
-            "runj {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        common::succeeds(self.runj(args), args)
     }
 
     /// Runs runj expecting a failure; its standard error.
     fn fails(&self, args: &[&str]) -> String {
-        let out = self.runj(args).stdin(Stdio::null()).output().unwrap();
-        assert!(
-            !out.status.success(),
-            "runj {args:?} succeeded: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        common::fails(self.runj(args), args)
     }
 
     /// Writes `text` as the lab's jail.conf; returns `FILE#JAIL` for `jail`.

@@ -82,19 +82,11 @@ impl Net {
     }
 
     fn ok(&self, args: &[&str]) -> Output {
-        let out = self.runj(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "runj {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        common::succeeds(self.runj(args), args)
     }
 
     fn fails(&self, args: &[&str]) -> String {
-        let out = self.runj(args).output().unwrap();
-        assert!(!out.status.success(), "runj {args:?} succeeded");
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        common::fails(self.runj(args), args)
     }
 
     /// A bundle for container `id`: hostname `id`, `script` as its

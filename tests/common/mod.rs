@@ -47,6 +47,28 @@ pub fn runj<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) -> Command {
     command
 }
 
+/// Runs `command` (runj with `args`), which must succeed; its output.
+pub fn succeeds(mut command: Command, args: &[&str]) -> Output {
+    let out = command.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "runj {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `command` (runj with `args`), which must fail; its standard error.
+pub fn fails(mut command: Command, args: &[&str]) -> String {
+    let out = command.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "runj {args:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Runs `command` with `input` on its standard input.
 pub fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
     let mut child = command

@@ -174,8 +174,9 @@ impl fmt::Display for Action {
         const IFCONFIG: &str = "/sbin/ifconfig";
         let inet = |a: &IpAddr| if a.is_ipv4() { "inet" } else { "inet6" };
         match self {
-            // A bridge must be cloned as `bridgeN` and then named
-            // (ifconfig(8) `create`, `name`); one family per invocation.
+            // A bridge is cloned by its driver's name and then named
+            // (freebsd/freebsd-src sbin/ifconfig/ifconfig.8 `create`,
+            // `name`), one address family per invocation.
             Action::Bridge { name, gateways } => {
                 write!(
                     f,
@@ -186,6 +187,9 @@ impl fmt::Display for Action {
                 }
                 f.write_str("; }")
             }
+            // `epairN` clones the pair `epairNa`/`epairNb` with unit N
+            // (freebsd/freebsd-src sys/net/if_epair.c `epair_clone_match`,
+            // `epair_clone_create`); it fails when the unit is taken.
             Action::Epair { unit } => write!(f, "{IFCONFIG} epair{unit} create up"),
             Action::Member { bridge, unit } => write!(f, "{IFCONFIG} {bridge} addm epair{unit}a"),
             Action::Address { unit, address } => write!(

@@ -14,7 +14,8 @@
 //!
 //! What is emulated: `name`, `path`, `host.hostname`, `vnet`, `ip4`, `ip6`,
 //! `ip4.addr`/`ip6.addr` (added to the jail's loopback), `allow.sysvipc` and
-//! `sysv*`, `persist` (every emulated jail persists until removed). Other
+//! `sysv*`, `persist` (every emulated jail persists until removed), and a
+//! plan's bridge networking ([`bridge`]). Other
 //! kernel parameters are accepted and reported as not enforced by
 //! [`LinuxHost::take_warnings`].
 
