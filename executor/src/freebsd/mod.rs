@@ -297,8 +297,14 @@ impl Host for FreeBsdHost {
     }
 
     /// The command jail.conf shows for it, run as jail(8) runs it:
-    /// ifconfig(8) and route(8) on the host, or in the jail.
+    /// ifconfig(8) and route(8) on the host, or in the jail. The bridge
+    /// is made under the registry's lock, so that concurrent creates do
+    /// not both find it missing.
     fn wire(&mut self, action: &Action, jail: &JailRef, options: &ExecOptions) -> Result<()> {
+        let _lock = match action {
+            Action::Bridge { .. } => Some(crate::journal::lock(&self.registry)?),
+            _ => None,
+        };
         wire_by_command(self, action, jail, options)
     }
 
