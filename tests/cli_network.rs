@@ -51,7 +51,9 @@ impl Net {
         let bin = net.rootfs().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         std::fs::copy(BUSYBOX, bin.join("busybox")).unwrap();
-        for applet in ["sh", "sleep", "ping", "nc", "hostname", "ip", "cat"] {
+        for applet in [
+            "sh", "sleep", "ping", "ping6", "nc", "hostname", "ip", "cat",
+        ] {
             std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
         }
         Some(net)
@@ -90,8 +92,9 @@ impl Net {
     }
 
     /// A bundle for container `id`: hostname `id`, `script` as its
-    /// process, on the bridge with `ipv4` (an address or a subnet).
-    fn bundle(&self, id: &str, script: &str, ipv4: Value) -> PathBuf {
+    /// process, on the bridge with `families` (`ipv4`, `ipv6`: an address
+    /// or a subnet each).
+    fn bundle(&self, id: &str, script: &str, families: Value) -> PathBuf {
         let bundle = self.dir.path().join("bundles").join(id);
         std::fs::create_dir_all(&bundle).unwrap();
         let config = json!({
@@ -105,8 +108,9 @@ impl Net {
                 "user": { "uid": 0, "gid": 0 }
             }
         });
-        let ext = json!({ "network": { "vnet": { "mode": "new",
-            "bridge": { "name": BRIDGE, "ipv4": ipv4 } } } });
+        let mut bridge = families;
+        bridge["name"] = json!(BRIDGE);
+        let ext = json!({ "network": { "vnet": { "mode": "new", "bridge": bridge } } });
         std::fs::write(bundle.join("config.json"), config.to_string()).unwrap();
         std::fs::write(bundle.join("runj.ext.json"), ext.to_string()).unwrap();
         bundle
@@ -135,8 +139,8 @@ impl Net {
     }
 
     /// Creates and starts `id` from its bundle.
-    fn run(&self, id: &str, script: &str, ipv4: Value) {
-        let bundle = self.bundle(id, script, ipv4);
+    fn run(&self, id: &str, script: &str, families: Value) {
+        let bundle = self.bundle(id, script, families);
         self.create(id, &bundle).unwrap();
         self.ok(&["start", id]);
     }
@@ -152,11 +156,16 @@ impl Net {
             .unwrap()
     }
 
-    /// Container `id`'s address, as its lease records it.
+    /// Container `id`'s IPv4 address, as its lease records it.
     fn address(&self, id: &str) -> String {
+        self.leased(id, "ipv4")
+    }
+
+    /// Container `id`'s address of `family`, as its lease records it.
+    fn leased(&self, id: &str, family: &str) -> String {
         let file = self.state_root().join(format!(".network/{id}.json"));
         let lease: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        lease["ipv4"]["address"].as_str().unwrap().to_string()
+        lease[family]["address"].as_str().unwrap().to_string()
     }
 
     /// The interfaces of the test's namespace.
@@ -194,9 +203,11 @@ impl Net {
         }
     }
 
-    /// `ping -c 1` from container `from`, or from the test's namespace.
+    /// `ping -c 1` (`ping6` for IPv6) from container `from`, or from the
+    /// test's namespace.
     fn pings(&self, from: Option<&str>, to: &str) -> bool {
-        let args = ["ping", "-c", "1", "-W", "2", to];
+        let ping = if to.contains(':') { "ping6" } else { "ping" };
+        let args = [ping, "-c", "1", "-W", "2", to];
         match from {
             Some(id) => self.exec(id, &args).status.success(),
             None => self
@@ -248,11 +259,11 @@ impl Drop for Net {
 const SERVER: &str = "nc -ll -p 8080 -e hostname";
 
 fn address(a: &str) -> Value {
-    json!({ "address": format!("{a}/24"), "gateway": GATEWAY })
+    json!({ "ipv4": { "address": format!("{a}/24"), "gateway": GATEWAY } })
 }
 
 fn subnet() -> Value {
-    json!({ "subnet": SUBNET, "gateway": GATEWAY })
+    json!({ "ipv4": { "subnet": SUBNET, "gateway": GATEWAY } })
 }
 
 /// Two containers on one bridge reach each other and the gateway, by
@@ -332,6 +343,40 @@ fn wait_stopped(net: &Net, id: &str) {
         assert!(Instant::now() < deadline, "{id} did not stop");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// IPv6 on a bridge: a fixed address and the next free one of a subnet,
+/// each container pinging the other and the gateway, and a TCP server
+/// reached from the test's namespace, besides IPv4 on the same epairs.
+#[test]
+fn ipv6_on_a_bridge() {
+    let Some(net) = Net::new("ipv6") else { return };
+    let families = |v6: Value| {
+        let mut both = subnet();
+        both["ipv6"] = v6;
+        both
+    };
+    net.run(
+        "a",
+        SERVER,
+        families(json!({ "address": "fd00:231::5/64", "gateway": "fd00:231::1" })),
+    );
+    net.run(
+        "b",
+        "sleep 600",
+        families(json!({ "subnet": "fd00:231::/64", "gateway": "fd00:231::1" })),
+    );
+    let b = net.leased("b", "ipv6");
+    assert_eq!(b, "fd00:231::2", "the first free address after the gateway");
+    assert!(net.pings(Some("a"), &b), "a pings b");
+    assert!(net.pings(Some("b"), "fd00:231::5"), "b pings a");
+    assert!(net.pings(Some("b"), "fd00:231::1"), "b pings the gateway");
+    assert_eq!(
+        net.fetch(None, "fd00:231::5"),
+        "a",
+        "the host connects to a"
+    );
+    assert!(net.pings(Some("b"), &net.address("a")), "and over IPv4");
 }
 
 /// An address another container holds is refused before anything is
