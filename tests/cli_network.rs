@@ -444,12 +444,11 @@ fn concurrent_creates_get_distinct_addresses() {
     assert_eq!(net.leases(), Vec::<String>::new());
 }
 
-/// `runj create` killed (SIGKILL, with the programs it runs) at points
-/// spread over its run: `delete --force` leaves no veth and no lease, and
-/// the next create gets the first address again.
+/// `runj create` killed (SIGKILL) at points spread over its run:
+/// `delete --force` leaves no veth and no lease, and the next create gets
+/// the first address again.
 #[test]
 fn create_killed_anywhere_leaves_no_network_after_delete_force() {
-    use std::os::unix::process::CommandExt;
     let Some(net) = Net::new("killed") else {
         return;
     };
@@ -458,7 +457,6 @@ fn create_killed_anywhere_leaves_no_network_after_delete_force() {
         net.runj(&["create", "k", "-b", bundle.to_str().unwrap()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .process_group(0)
             .spawn()
             .unwrap()
     };
@@ -472,8 +470,7 @@ fn create_killed_anywhere_leaves_no_network_after_delete_force() {
         let delay = whole.mul_f64(round as f64 / rounds as f64 * 1.2);
         let mut child = create();
         std::thread::sleep(delay);
-        let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
-        let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = child.kill();
         if !child.wait().unwrap().success() {
             killed += 1;
         }

@@ -321,13 +321,23 @@ fn in_child(what: &str, f: impl FnOnce() -> Result<(), String>) -> Result<()> {
     }
 }
 
-/// Runs iproute2's `ip`, in the network namespace `net` if given.
+/// Runs iproute2's `ip`, in the network namespace `net` if given. It dies
+/// with runj (PR_SET_PDEATHSIG), so that a runj killed halfway leaves no
+/// `ip` that makes an interface after a `delete --force` has cleaned up.
 fn run_ip(argv: &[String], net: Option<std::os::fd::BorrowedFd<'_>>) -> Result<()> {
-    run_program("ip", argv, || match net {
-        Some(net) => {
-            setns(net, CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {}", e.desc()))
+    let runj = nix::unistd::getpid();
+    run_program("ip", argv, || {
+        nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+            .map_err(|e| format!("PR_SET_PDEATHSIG: {}", e.desc()))?;
+        if nix::unistd::getppid() != runj {
+            return Err("runj has gone".into());
         }
-        None => Ok(()),
+        match net {
+            Some(net) => {
+                setns(net, CloneFlags::CLONE_NEWNET).map_err(|e| format!("setns: {}", e.desc()))
+            }
+            None => Ok(()),
+        }
     })
 }
 
