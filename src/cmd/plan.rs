@@ -8,12 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use runj_executor::leases::Leases;
 use runj_translator::emit::to_jailconf;
 use runj_translator::oci::{BundleOptions, compile};
 use runj_translator::{Diagnostics, JailPlan};
 
-use super::runtime::Global;
+use super::runtime::{Global, preview};
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -66,25 +65,6 @@ pub fn run(args: PlanArgs, global: &Global) -> Result<ExitCode> {
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The plan with what its bridge leaves open as a create under `--root`
-/// would take it now (nothing is taken): the jail.conf it would run.
-fn preview(mut plan: JailPlan, global: &Global) -> JailPlan {
-    let Some(bridge) = plan.network.bridge.as_ref().filter(|b| !b.is_allocated()) else {
-        return plan;
-    };
-    match Leases::under(&global.root).preview(bridge) {
-        Ok(taken) => {
-            global.warn(&format!(
-                "network.bridge: {} and the addresses shown are the next free under --root; a create takes them",
-                taken.jail_interface().trim_end_matches('b'),
-            ));
-            plan.network.bridge = Some(taken);
-        }
-        Err(e) => global.warn(&format!("network.bridge: {e}")),
-    }
-    plan
 }
 
 /// The plan as jail.conf, headed by the bundle it came from; `None` when
