@@ -331,6 +331,12 @@ fn containers_on_a_bridge_reach_each_other_and_the_host() {
     assert!(!net.links().contains(&BRIDGE.to_string()));
     let again = net.fails(&["network", "rm", BRIDGE]);
     assert!(again.contains("there is no bridge rt0"), "{again}");
+    let not_a_bridge = net.fails(&["network", "rm", "lo"]);
+    assert!(
+        not_a_bridge.contains("there is no bridge lo"),
+        "{not_a_bridge}"
+    );
+    assert!(net.links().contains(&"lo".to_string()));
 }
 
 fn wait_stopped(net: &Net, id: &str) {

@@ -202,7 +202,12 @@ impl fmt::Display for Action {
             }
             Action::Loopback => write!(f, "{IFCONFIG} lo0 up"),
             Action::Destroy { unit } => write!(f, "{IFCONFIG} epair{unit}a destroy"),
-            Action::RemoveBridge { name } => write!(f, "{IFCONFIG} {name} destroy"),
+            // Only a bridge: an interface of the group `bridge`
+            // (ifconfig(8) `-g groupname`).
+            Action::RemoveBridge { name } => write!(
+                f,
+                "{IFCONFIG} -g bridge | /usr/bin/grep -qx {name} && {IFCONFIG} {name} destroy"
+            ),
         }
     }
 }
@@ -329,6 +334,13 @@ mod tests {
             ]
         );
         assert_eq!(b.jail_interface(), "epair7b");
+        assert_eq!(
+            Action::RemoveBridge {
+                name: "runj0".into()
+            }
+            .to_string(),
+            "/sbin/ifconfig -g bridge | /usr/bin/grep -qx runj0 && /sbin/ifconfig runj0 destroy"
+        );
         assert!(!b.is_allocated(), "the IPv6 address is not taken yet");
         let argv = |a: &Action| a.command().invocation().argv.clone();
         assert_eq!(

@@ -68,10 +68,10 @@ impl LinuxHost {
                 }
             }
             Action::RemoveBridge { name } => {
-                if !exists(name) {
+                if !is_bridge(name)? {
                     return Err(Error::Plan(format!("there is no bridge {name}")));
                 }
-                ip(&["link", "del", name, "type", "bridge"])
+                ip(&["link", "del", name])
             }
         }
     }
@@ -99,6 +99,19 @@ fn with_nodad<'a>(args: &[&'a str], v6: bool) -> Vec<&'a str> {
         all.push("nodad");
     }
     all
+}
+
+/// Whether `name` is a bridge in runj's network namespace (`ip link show
+/// type bridge` lists the bridges alone).
+fn is_bridge(name: &str) -> Result<bool> {
+    let out = std::process::Command::new("ip")
+        .args(["-o", "link", "show", "type", "bridge"])
+        .output()
+        .map_err(|e| Error::os("ip link show type bridge", e))?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .any(|n| n == name))
 }
 
 /// Whether an interface of this name is in runj's network namespace
