@@ -181,11 +181,15 @@ impl Net {
             .collect()
     }
 
+    /// The epairs (veth pairs) of the test's namespace, sorted.
     fn epairs(&self) -> Vec<String> {
-        self.links()
+        let mut epairs: Vec<String> = self
+            .links()
             .into_iter()
             .filter(|l| l.starts_with("epair"))
-            .collect()
+            .collect();
+        epairs.sort();
+        epairs
     }
 
     /// The leases under the runtime root.
@@ -383,6 +387,29 @@ fn ipv6_on_a_bridge() {
         "the host connects to a"
     );
     assert!(net.pings(Some("b"), &net.address("a")), "and over IPv4");
+}
+
+/// An epair some other tool made is passed over: the container gets the
+/// next unit, and deleting it leaves the other tool's pair alone.
+#[test]
+fn an_epair_of_another_tool_is_passed_over() {
+    let Some(net) = Net::new("stranger") else {
+        return;
+    };
+    let made = Command::new("ip")
+        .args(["-n", &net.netns, "link", "add", "epair0a", "type", "veth"])
+        .args(["peer", "name", "epair0b"])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    net.run("a", "sleep 600", subnet());
+    let file = net.state_root().join(".network/a.json");
+    let lease: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    assert_eq!(lease["epair"], 1);
+    let inside = net.exec("a", &["ip", "-o", "link", "show", "dev", "epair1b"]);
+    assert!(inside.status.success(), "the jail has epair1b");
+    net.ok(&["delete", "--force", "a"]);
+    assert_eq!(net.epairs(), ["epair0a", "epair0b"]);
 }
 
 /// An address another container holds is refused before anything is

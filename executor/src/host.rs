@@ -198,6 +198,8 @@ pub trait Host {
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()>;
     /// One action of wiring a jail to its bridge, or of unwiring it.
     fn wire(&mut self, action: &Action, jail: &JailRef, options: &ExecOptions) -> Result<()>;
+    /// Whether the system has an interface of this name (if_nametoindex(3)).
+    fn has_interface(&mut self, name: &str) -> bool;
     /// The processes in the jail.
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>>;
     /// Sends a signal to one process.
@@ -261,6 +263,15 @@ pub fn wire_by_command(
             options,
         },
     )
+}
+
+/// `Host::has_interface` as the real backends do it: if_nametoindex(3).
+pub fn interface_exists(name: &str) -> bool {
+    let Ok(name) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated string, only read by the call.
+    unsafe { libc::if_nametoindex(name.as_ptr()) != 0 }
 }
 
 /// `Host::signal` as the real backends do it: kill(2).

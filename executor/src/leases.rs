@@ -33,18 +33,24 @@ impl Leases {
 
     /// Takes for container `id` the unit and the addresses `wanted` leaves
     /// open, and the fixed ones it names, unless another container holds
-    /// them; returns the bridge with all of them.
-    pub fn take(&self, id: &str, wanted: &Bridge) -> Result<Bridge> {
+    /// them; a unit `in_use` says the system has (an epair some other tool
+    /// made) is passed over. Returns the bridge with all of them.
+    pub fn take(
+        &self,
+        id: &str,
+        wanted: &Bridge,
+        in_use: impl FnMut(u16) -> bool,
+    ) -> Result<Bridge> {
         let _lock = crate::journal::lock(&self.dir)?;
-        let bridge = allocate(wanted, &self.held(Some(id))?).map_err(Error::Plan)?;
+        let bridge = allocate(wanted, &self.held(Some(id))?, in_use).map_err(Error::Plan)?;
         let json = serde_json::to_vec_pretty(&bridge).expect("a bridge serializes");
         write_atomically(&self.file(id), &json)?;
         Ok(bridge)
     }
 
     /// What [`Leases::take`] would give now, taking nothing.
-    pub fn preview(&self, wanted: &Bridge) -> Result<Bridge> {
-        allocate(wanted, &self.held(None)?).map_err(Error::Plan)
+    pub fn preview(&self, wanted: &Bridge, in_use: impl FnMut(u16) -> bool) -> Result<Bridge> {
+        allocate(wanted, &self.held(None)?, in_use).map_err(Error::Plan)
     }
 
     /// Releases what container `id` holds, if anything.
@@ -100,10 +106,14 @@ impl Leases {
 }
 
 /// `wanted` with its unit and addresses decided against what `taken`
-/// holds: the lowest free unit, each family's first free candidate; a
-/// fixed one another container holds, or a bridge another container uses
-/// with other addressing, is refused.
-pub fn allocate(wanted: &Bridge, taken: &[(String, Bridge)]) -> Result<Bridge, String> {
+/// holds: the lowest unit neither held nor `in_use`, each family's first
+/// free candidate; a fixed one another container holds, or a bridge
+/// another container uses with other addressing, is refused.
+pub fn allocate(
+    wanted: &Bridge,
+    taken: &[(String, Bridge)],
+    mut in_use: impl FnMut(u16) -> bool,
+) -> Result<Bridge, String> {
     let mut bridge = wanted.clone();
     let units: Vec<u16> = taken.iter().filter_map(|(_, b)| b.epair).collect();
     bridge.epair = Some(match wanted.epair {
@@ -112,7 +122,7 @@ pub fn allocate(wanted: &Bridge, taken: &[(String, Bridge)]) -> Result<Bridge, S
         }
         Some(unit) => unit,
         None => (0..=EPAIR_MAX_UNIT)
-            .find(|u| !units.contains(u))
+            .find(|u| !units.contains(u) && !in_use(*u))
             .ok_or("every epair unit is taken")?,
     });
     let same: Vec<&(String, Bridge)> = taken
@@ -185,6 +195,11 @@ mod tests {
         }
     }
 
+    /// No epair but runj's on the system.
+    fn none(_: u16) -> bool {
+        false
+    }
+
     fn address(b: &Bridge) -> String {
         b.ipv4.as_ref().unwrap().address.unwrap().to_string()
     }
@@ -194,18 +209,29 @@ mod tests {
         let wanted = bridge("runj0", "10.88.0.0/16", "10.88.0.1", None);
         let mut taken = Vec::new();
         for (n, expected) in ["10.88.0.2", "10.88.0.3", "10.88.0.4"].iter().enumerate() {
-            let got = allocate(&wanted, &taken).unwrap();
+            let got = allocate(&wanted, &taken, none).unwrap();
             assert_eq!(got.epair, Some(n as u16));
             assert_eq!(address(&got), *expected);
             taken.push((format!("c{n}"), got));
         }
+        let others = allocate(&wanted, &taken, |u| u < 5).unwrap();
+        assert_eq!(
+            others.epair,
+            Some(5),
+            "units another tool has are passed over"
+        );
         taken.remove(0);
-        let again = allocate(&wanted, &taken).unwrap();
+        let again = allocate(&wanted, &taken, none).unwrap();
         assert_eq!(
             (again.epair, address(&again)),
             (Some(0), "10.88.0.2".into())
         );
-        let other = allocate(&bridge("runj1", "10.99.0.0/24", "10.99.0.1", None), &taken).unwrap();
+        let other = allocate(
+            &bridge("runj1", "10.99.0.0/24", "10.99.0.1", None),
+            &taken,
+            none,
+        )
+        .unwrap();
         assert_eq!(
             address(&other),
             "10.99.0.2",
@@ -218,6 +244,7 @@ mod tests {
         let first = allocate(
             &bridge("runj0", "10.88.0.0/16", "10.88.0.1", Some("10.88.0.5")),
             &[],
+            none,
         )
         .unwrap();
         let taken = vec![("web".to_string(), first)];
@@ -238,11 +265,11 @@ mod tests {
                 "epair0 is taken by another container",
             ),
         ] {
-            assert_eq!(allocate(&wanted, &taken).unwrap_err(), why);
+            assert_eq!(allocate(&wanted, &taken, none).unwrap_err(), why);
         }
         let full = bridge("runj2", "10.0.0.0/30", "10.0.0.1", None);
-        let one = allocate(&full, &[]).unwrap();
-        let err = allocate(&full, &[("a".into(), one)]).unwrap_err();
+        let one = allocate(&full, &[], none).unwrap();
+        let err = allocate(&full, &[("a".into(), one)], none).unwrap_err();
         assert_eq!(
             err,
             "subnet 10.0.0.0/30 of bridge runj2 has no free address"
@@ -254,15 +281,21 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let leases = Leases::under(root.path());
         let wanted = bridge("runj0", "10.88.0.0/16", "10.88.0.1", None);
-        let a = leases.take("a", &wanted).unwrap();
-        let b = leases.take("b", &wanted).unwrap();
+        let a = leases.take("a", &wanted, none).unwrap();
+        let b = leases.take("b", &wanted, none).unwrap();
         assert_ne!(address(&a), address(&b));
         assert_eq!(leases.users("runj0").unwrap(), ["a", "b"]);
-        assert_eq!(address(&leases.preview(&wanted).unwrap()), "10.88.0.4");
+        assert_eq!(
+            address(&leases.preview(&wanted, none).unwrap()),
+            "10.88.0.4"
+        );
         leases.release("a").unwrap();
         leases.release("a").unwrap();
-        assert_eq!(address(&leases.take("c", &wanted).unwrap()), address(&a));
-        let again = leases.take("b", &wanted).unwrap();
+        assert_eq!(
+            address(&leases.take("c", &wanted, none).unwrap()),
+            address(&a)
+        );
+        let again = leases.take("b", &wanted, none).unwrap();
         assert_eq!(again, b, "a container's own lease is not held against it");
     }
 }

@@ -237,10 +237,11 @@ impl Runtime<'_> {
 
     /// The plan with what its bridge leaves open taken for container `id`
     /// ([`Leases`]).
-    fn lease(&self, id: &str, plan: &JailPlan) -> Result<JailPlan> {
+    fn lease(&mut self, id: &str, plan: &JailPlan) -> Result<JailPlan> {
         let mut plan = plan.clone();
         if let Some(bridge) = &plan.network.bridge {
-            plan.network.bridge = Some(Leases::under(&self.root).take(id, bridge)?);
+            let in_use = |unit| self.host.has_interface(&format!("epair{unit}a"));
+            plan.network.bridge = Some(Leases::under(&self.root).take(id, bridge, in_use)?);
         }
         Ok(plan)
     }

@@ -120,6 +120,11 @@ impl Host for Recorder {
         self.call(trace::wire_line(action, options))
     }
 
+    /// The recorded system has no interfaces.
+    fn has_interface(&mut self, _name: &str) -> bool {
+        false
+    }
+
     fn processes(&mut self, _jid: Jid) -> Result<Vec<i32>> {
         Ok(self.processes.clone())
     }

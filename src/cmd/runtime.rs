@@ -178,7 +178,8 @@ pub fn preview(mut plan: JailPlan, global: &Global) -> JailPlan {
     let Some(bridge) = plan.network.bridge.as_ref().filter(|b| !b.is_allocated()) else {
         return plan;
     };
-    match runj_executor::leases::Leases::under(&global.root).preview(bridge) {
+    let in_use = |unit| runj_executor::host::interface_exists(&format!("epair{unit}a"));
+    match runj_executor::leases::Leases::under(&global.root).preview(bridge, in_use) {
         Ok(taken) => {
             global.warn(&format!(
                 "network.bridge: {} and the addresses shown are the next free under --root; a create takes them",

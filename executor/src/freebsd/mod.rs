@@ -308,6 +308,10 @@ impl Host for FreeBsdHost {
         wire_by_command(self, action, jail, options)
     }
 
+    fn has_interface(&mut self, name: &str) -> bool {
+        crate::host::interface_exists(name)
+    }
+
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {
         sys::jail_processes(jid)
     }

@@ -7,8 +7,6 @@
 //! netlink crate (rtnetlink) would bring an async runtime into every
 //! `runj` for a handful of calls the emulation makes once per container.
 
-use std::ffi::CString;
-
 use runj_translator::bridge::Action;
 
 use super::{LinuxHost, run_ip};
@@ -114,12 +112,7 @@ fn is_bridge(name: &str) -> Result<bool> {
         .any(|n| n == name))
 }
 
-/// Whether an interface of this name is in runj's network namespace
-/// (if_nametoindex(3)).
+/// Whether an interface of this name is in runj's network namespace.
 fn exists(name: &str) -> bool {
-    let Ok(name) = CString::new(name) else {
-        return false;
-    };
-    // SAFETY: a NUL-terminated string, only read by the call.
-    unsafe { libc::if_nametoindex(name.as_ptr()) != 0 }
+    crate::host::interface_exists(name)
 }

@@ -526,6 +526,10 @@ impl Host for LinuxHost {
         self.wire_action(action, jail)
     }
 
+    fn has_interface(&mut self, name: &str) -> bool {
+        crate::host::interface_exists(name)
+    }
+
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {
         let record = self.record(jid)?;
         let Some(id) = namespace_id(&self.dir(&record.name).join("uts")) else {
