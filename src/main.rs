@@ -41,6 +41,9 @@ enum Command {
     Apply(cmd::apply::ApplyArgs),
     /// Print what this runtime supports (runtime-spec features).
     Features,
+    /// Manage the networks jails share: `rm NAME` removes a bridge.
+    #[command(subcommand)]
+    Network(cmd::network::NetworkCommand),
     #[command(flatten)]
     Lifecycle(cmd::lifecycle::Lifecycle),
 }
@@ -51,9 +54,10 @@ fn main() -> ExitCode {
         Command::Conf(c) => cmd::conf::run(c),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
-        Command::Plan(args) => cmd::plan::run(args),
+        Command::Plan(args) => cmd::plan::run(args, &cli.global),
         Command::Apply(args) => cmd::apply::run(args, &cli.global),
         Command::Features => cmd::features::run(),
+        Command::Network(c) => cmd::network::run(c, &cli.global),
         Command::Lifecycle(c) => cmd::lifecycle::run(c, &cli.global),
     };
     match result {

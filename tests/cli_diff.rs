@@ -127,3 +127,36 @@ fn errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("non-integer value \"high\""));
 }
+
+/// A bridge's changes are named by their path in the plan, and the
+/// unified diff shows the jail.conf commands that change with them.
+#[test]
+fn bridge_changes_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = |name: &str, address: &str| {
+        let bundle = dir.path().join(name);
+        std::fs::create_dir(&bundle).unwrap();
+        let config = r#"{"ociVersion": "1.3.0", "root": {"path": "/j/web"},
+            "process": {"args": ["/bin/sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}}}"#;
+        write(&bundle, "config.json", config);
+        let ext = format!(
+            r#"{{"network": {{"vnet": {{"mode": "new", "bridge": {{"name": "runj0",
+            "ipv4": {{"address": "{address}", "gateway": "10.88.0.1"}}}}}}}}}}"#
+        );
+        write(&bundle, "runj.ext.json", &ext);
+        bundle.to_str().unwrap().to_string()
+    };
+    let a = bundle("a", "10.88.0.5/16");
+    let b = bundle("b", "10.88.0.6/16");
+    let out = runj(&["diff", &a, &b]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("~ network.bridge.ipv4.address: \"10.88.0.5\" -> \"10.88.0.6\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+\texec.start = \"/sbin/ifconfig epair0b inet 10.88.0.6/16 up\""),
+        "{text}"
+    );
+}

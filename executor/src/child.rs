@@ -28,6 +28,10 @@ pub struct Exec {
     pub program: Option<CString>,
     pub argv: Vec<CString>,
     pub env: Vec<CString>,
+    /// The program, too, dies with runj (a helper runj waits for, such as
+    /// `ip`: killed halfway, runj must leave none that acts after a
+    /// `delete --force`); otherwise it outlives runj once exec'd.
+    pub dies_with_runj: bool,
 }
 
 impl Exec {
@@ -37,6 +41,7 @@ impl Exec {
             program: None,
             argv: c_strings(argv)?,
             env: c_strings(env)?,
+            dies_with_runj: false,
         })
     }
 
@@ -156,7 +161,11 @@ pub fn spawn(
                 Ok(path) => path,
                 Err(message) => reporter.fail(&message),
             };
-            if let Err(message) = close_inherited().and_then(|()| outlive_parent()) {
+            let set_up = close_inherited().and_then(|()| match exec.dies_with_runj {
+                true => Ok(()),
+                false => outlive_parent(),
+            });
+            if let Err(message) = set_up {
                 reporter.fail(&message);
             }
             let errno = execve(&path, &exec.argv, &exec.env).unwrap_err();
@@ -284,13 +293,17 @@ fn close_inherited() -> Result<(), String> {
 
 /// Runs a system program to completion, its `PATH` the default one, after
 /// `prepare` in the child; a failure is an [`Error::Command`] of `stage`.
+/// The program dies with runj ([`Exec::dies_with_runj`]).
 pub fn run_program(
     stage: &str,
     argv: &[String],
     prepare: impl FnOnce() -> Result<(), String>,
 ) -> Result<()> {
     let shown = argv.join(" ");
-    let exec = Exec::new(argv, &[format!("PATH={DEFAULT_PATH}")])?;
+    let exec = Exec {
+        dies_with_runj: true,
+        ..Exec::new(argv, &[format!("PATH={DEFAULT_PATH}")])?
+    };
     let (pid, _) = spawn(&shown, |_| {
         prepare()?;
         Ok(exec)

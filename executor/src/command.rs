@@ -83,10 +83,12 @@ pub fn run(command: &Command<'_>, attach: Option<&dyn Attach>) -> Result<()> {
         if let (Some(a), Some(_)) = (&account, user) {
             switch_user(a.uid, a.gid, &a.groups)?;
         }
+        // jail(8)'s commands live on without it, as with jail(8).
         Ok(Exec {
             program: None,
             argv: argv.clone(),
             env,
+            dies_with_runj: false,
         })
     })?;
     if background {

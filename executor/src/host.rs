@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+use runj_translator::bridge::Action;
 use runj_translator::plan::{Address, ExecOptions};
 use runj_translator::rctl::Rule;
 
@@ -197,6 +198,10 @@ pub trait Host {
     fn move_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()>;
     /// `ifconfig IF -vnet JAIL`.
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()>;
+    /// One action of wiring a jail to its bridge, or of unwiring it.
+    fn wire(&mut self, action: &Action, jail: &JailRef, options: &ExecOptions) -> Result<()>;
+    /// Whether the system has an interface of this name (if_nametoindex(3)).
+    fn has_interface(&mut self, name: &str) -> bool;
     /// The processes in the jail.
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>>;
     /// Sends a signal to one process.
@@ -256,6 +261,41 @@ pub fn run_placed(host: &mut dyn Host, command: &Command<'_>) -> Result<()> {
             command.stage
         ))),
     }
+}
+
+/// `Host::wire` as jail(8) does it with the plan's jail.conf: the
+/// action's command, on the host or in the jail.
+pub fn wire_by_command(
+    host: &mut dyn Host,
+    action: &Action,
+    jail: &JailRef,
+    options: &ExecOptions,
+) -> Result<()> {
+    let command = action.command();
+    run_placed(
+        host,
+        &Command {
+            stage: action.stage(),
+            argv: &command.invocation().argv,
+            background: false,
+            place: if action.in_jail() {
+                Place::Jail
+            } else {
+                Place::Host
+            },
+            jail,
+            options,
+        },
+    )
+}
+
+/// `Host::has_interface` as the real backends do it: if_nametoindex(3).
+pub fn interface_exists(name: &str) -> bool {
+    let Ok(name) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated string, only read by the call.
+    unsafe { libc::if_nametoindex(name.as_ptr()) != 0 }
 }
 
 /// `Host::signal` as the real backends do it: kill(2).

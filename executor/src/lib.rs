@@ -11,10 +11,12 @@ pub mod freebsd;
 pub mod hooks;
 pub mod host;
 pub mod journal;
+pub mod leases;
 pub mod lifecycle;
 pub mod limits;
 #[cfg(target_os = "linux")]
 pub mod linux;
+pub mod network;
 pub mod params;
 pub mod passwd;
 pub mod pid;

@@ -19,6 +19,7 @@ use runj_translator::plan::Process;
 use crate::child::{Ended, wait};
 use crate::error::{Error, Result};
 use crate::host::Host;
+use crate::leases::Leases;
 use crate::process::{Launch, launch, release};
 use crate::state::{ContainerDir, OCI_VERSION, State, Status, ids, write_atomically};
 use crate::steps::{Persist, Removal, Sequence, create_sequence, remove_sequence};
@@ -44,15 +45,21 @@ impl Runtime<'_> {
 
     /// Creates the container `id` from `plan`; returns the process's pid.
     pub fn create(&mut self, id: &str, plan: &JailPlan, options: &CreateOptions) -> Result<Pid> {
+        let dir = self.dir(id)?;
+        dir.claim()?;
         let Creation {
             plan,
             process,
             sequence,
-        } = creation(plan)?;
+        } = match self.lease(id, plan).and_then(|plan| creation(&plan)) {
+            Ok(creation) => creation,
+            Err(e) => {
+                let _ = self.forget(&dir);
+                return Err(e);
+            }
+        };
         let plan = &plan;
         let process = &process;
-        let dir = self.dir(id)?;
-        dir.claim()?;
         let mut state = State {
             oci_version: OCI_VERSION.into(),
             id: id.into(),
@@ -71,7 +78,7 @@ impl Runtime<'_> {
         }) {
             Ok(jid) => jid,
             Err(e) => {
-                let _ = dir.remove();
+                let _ = self.forget(&dir);
                 return Err(e);
             }
         };
@@ -225,6 +232,23 @@ impl Runtime<'_> {
         if let Ok(plan) = dir.load_plan() {
             self.teardown(dir, &plan, Removal::Force)?;
         }
+        self.forget(dir)
+    }
+
+    /// The plan with what its bridge leaves open taken for container `id`
+    /// ([`Leases`]).
+    fn lease(&mut self, id: &str, plan: &JailPlan) -> Result<JailPlan> {
+        let mut plan = plan.clone();
+        if let Some(bridge) = &plan.network.bridge {
+            let in_use = |unit| self.host.has_interface(&format!("epair{unit}a"));
+            plan.network.bridge = Some(Leases::under(&self.root).take(id, bridge, in_use)?);
+        }
+        Ok(plan)
+    }
+
+    /// Forgets a container: releases its lease, then removes its directory.
+    fn forget(&self, dir: &ContainerDir) -> Result<()> {
+        Leases::under(&self.root).release(&dir.id())?;
         dir.remove()
     }
 
@@ -240,7 +264,7 @@ impl Runtime<'_> {
                     .join("; "),
             )
         })?;
-        dir.remove()
+        self.forget(dir)
     }
 
     /// Starts a further process in the container's jail.

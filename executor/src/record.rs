@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use runj_translator::bridge::Action;
 use runj_translator::plan::ExecOptions;
 use runj_translator::rctl::Rule;
 
@@ -117,6 +118,15 @@ impl Host for Recorder {
 
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
         self.host_program(&trace::vnet_argv(interface, false, &jail.designation))
+    }
+
+    fn wire(&mut self, action: &Action, _jail: &JailRef, options: &ExecOptions) -> Result<()> {
+        self.call(trace::wire_line(action, options))
+    }
+
+    /// The recorded system has no interfaces.
+    fn has_interface(&mut self, _name: &str) -> bool {
+        false
     }
 
     fn processes(&mut self, _jid: Jid) -> Result<Vec<i32>> {

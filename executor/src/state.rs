@@ -162,7 +162,7 @@ const MAX_STATE: u64 = 16 << 20;
 
 /// A file runj wrote itself: a regular file, never a symbolic link
 /// followed (`O_NOFOLLOW`), at most [`MAX_STATE`] bytes.
-fn read_own(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_own(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use runj_translator::JailPlan;
+use runj_translator::bridge::Action;
 use runj_translator::invocation::Invocation;
 use runj_translator::plan::{Command, ExecOptions, Value};
 use runj_translator::rctl::Rule;
@@ -57,6 +58,10 @@ pub enum Step {
     Unlimit(Rule),
     /// `ifconfig IF vnet JAIL`; undone by `-vnet`.
     VnetInterface(String),
+    /// Wiring a jail to its bridge, or unwiring it ([`Action`]): the
+    /// commands jail.conf shows for the plan's `network.bridge`; a created
+    /// epair is undone by destroying it.
+    Wire(Action),
     /// Drops the temporary `persist` jail(8) added for its commands.
     ClearPersist,
     /// SIGTERM to every process of the jail, then a wait of `stop.timeout`.
@@ -120,6 +125,14 @@ impl fmt::Display for Step {
                 )
             }
             Step::VnetInterface(i) => write!(f, "vnet.interface: /sbin/ifconfig {i} vnet JAIL"),
+            Step::Wire(action) => {
+                let inside = if action.in_jail() {
+                    "(in the jail) "
+                } else {
+                    ""
+                };
+                write!(f, "{}: {inside}{action}", action.stage())
+            }
             Step::ClearPersist => write!(f, "persist: jail_set(JAIL_UPDATE) jid=JID nopersist"),
             Step::Terminate(t) => write!(
                 f,
@@ -166,6 +179,7 @@ impl Step {
                 false,
                 &trace::vnet_argv(i, true, &jail.designation),
             )),
+            Step::Wire(action) => one(trace::wire_line(action, exec)),
             Step::ClearPersist => one(trace::clear_persist_line()),
             Step::Terminate(t) => trace::terminate_lines(t.as_secs()).to_vec(),
             Step::Remove => one(trace::REMOVE_LINE.to_string()),
@@ -249,6 +263,18 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
             .into_iter()
             .map(|(stage, mount)| Step::Mount { stage, mount }),
     );
+    let bridge = plan.network.bridge.as_ref();
+    let wiring = bridge.map(|b| b.wiring()).unwrap_or_default();
+    let wire = |steps: &mut Vec<Step>, stage: &str| {
+        steps.extend(
+            wiring
+                .iter()
+                .filter(|a| a.stage() == stage)
+                .cloned()
+                .map(Step::Wire),
+        )
+    };
+    wire(&mut steps, "exec.prestart");
     run_steps(&mut steps, "exec.prestart", Place::Host, &c.prestart);
     steps.push(Step::Create(params));
     steps.extend(plan.rctl.iter().cloned().map(Step::Limit));
@@ -270,8 +296,13 @@ pub fn create_sequence(plan: &JailPlan, persist: Persist) -> Result<Sequence> {
             .iter()
             .filter(|i| !i.is_empty())
             .cloned()
+            .chain(bridge.map(|b| b.jail_interface()))
             .map(Step::VnetInterface),
     );
+    // The bridge's addresses and routes, in `exec.start` in jail.conf, are
+    // set for a container too: its process replaces only the jail's own
+    // `exec.start` and `command`.
+    wire(&mut steps, "exec.start");
     if !(persist == Persist::Always && plan.process.is_some()) {
         run_steps(&mut steps, "exec.start", Place::Jail, &c.start);
         run_steps(&mut steps, "command", Place::Jail, &c.command);
@@ -321,6 +352,9 @@ pub fn remove_sequence(plan: &JailPlan) -> Result<Sequence> {
     steps.push(Step::Remove);
     steps.extend(plan.rctl.keys().into_iter().cloned().map(Step::Unlimit));
     run_steps(&mut steps, "exec.poststop", Place::Host, &c.poststop);
+    if let Some(bridge) = &plan.network.bridge {
+        steps.extend(bridge.unwiring().into_iter().map(Step::Wire));
+    }
     steps.extend(
         mounts(plan, &jail.path)
             .into_iter()
@@ -484,6 +518,7 @@ impl Step {
             Step::CheckLimits => host.check_limits(),
             Step::Limit(rule) => host.add_rule(jail, rule),
             Step::Unlimit(rule) => host.remove_rule(jail, rule),
+            Step::Wire(action) => host.wire(action, jail, exec),
             Step::ClearPersist => host.update(jid(jail)?, &[Param::flag("persist", false)]),
             Step::Terminate(timeout) => host.terminate(jid(jail)?, *timeout),
             Step::Remove => host.remove(jid(jail)?),
@@ -494,13 +529,16 @@ impl Step {
 
     /// The "down" form jail(8) runs for this step when unwinding a failed
     /// creation; commands have none.
-    fn undo(&self, host: &mut dyn Host, jail: &JailRef) -> Result<()> {
+    fn undo(&self, host: &mut dyn Host, jail: &JailRef, exec: &ExecOptions) -> Result<()> {
         match self {
             Step::Alias { alias, .. } => host.remove_alias(alias),
             Step::Mount { mount, .. } => host.unmount(mount),
             Step::Create(_) => host.remove(jid(jail)?),
             Step::Limit(rule) => host.remove_rule(jail, rule),
             Step::VnetInterface(i) => host.return_interface(i, jail),
+            Step::Wire(Action::Epair { unit }) => {
+                host.wire(&Action::Destroy { unit: *unit }, jail, exec)
+            }
             _ => Ok(()),
         }
     }
@@ -514,7 +552,7 @@ impl Step {
                 ..
             } | Step::Terminate(_)
                 | Step::Remove
-        )
+        ) || matches!(self, Step::Wire(a) if a.in_jail())
     }
 }
 
@@ -550,7 +588,7 @@ pub fn create(host: &mut dyn Host, sequence: &Sequence) -> Result<Jid, StepError
             let undo_errors = sequence.steps[..n]
                 .iter()
                 .rev()
-                .filter_map(|done| done.undo(host, &jail).err())
+                .filter_map(|done| done.undo(host, &jail, &sequence.exec).err())
                 .map(|e| e.to_string())
                 .collect();
             return Err(StepError {
@@ -853,6 +891,79 @@ mod tests {
             return Some(call.replace(r#""vnet""#, r#""-vnet""#));
         }
         None
+    }
+
+    /// A container on a bridge: its wiring runs where its jail.conf has
+    /// it (before the jail's own commands of the stage, the addresses
+    /// after the move into the vnet, also for an OCI process), the epair
+    /// is destroyed when a later step fails, and after the removal.
+    #[test]
+    fn a_bridge_is_wired_as_its_jail_conf_says() {
+        let mut p = JailPlan {
+            name: "web".into(),
+            process: Some(Default::default()),
+            ..JailPlan::default()
+        };
+        p.parameters
+            .insert("path".into(), Value::Text("/j/web".into()));
+        p.commands.prestart = vec!["/bin/prestart".into()];
+        p.commands.poststop = vec!["/bin/poststop".into()];
+        p.network.bridge = Some(runj_translator::bridge::Bridge {
+            name: "runj0".into(),
+            epair: Some(3),
+            ipv4: Some(runj_translator::bridge::Addressing {
+                subnet: "10.88.0.0/16".parse().unwrap(),
+                gateway: "10.88.0.1".parse().unwrap(),
+                address: Some("10.88.0.5".parse().unwrap()),
+            }),
+            ipv6: None,
+        });
+        let sequence = create_sequence(&p, Persist::Always).unwrap();
+        let calls = recorded(&sequence, |host| {
+            create(host, &sequence).unwrap();
+        });
+        assert_eq!(
+            calls,
+            [
+                r#"exec host: ["/bin/sh","-c","/sbin/ifconfig runj0 >/dev/null 2>&1 || { /sbin/ifconfig bridge create name runj0 up && /sbin/ifconfig runj0 inet 10.88.0.1/16 alias; }"]"#,
+                r#"exec host: ["/sbin/ifconfig","epair3","create","up"]"#,
+                r#"exec host: ["/sbin/ifconfig","runj0","addm","epair3a"]"#,
+                r#"exec host: ["/bin/prestart"]"#,
+                r#"jail_set create: [["persist",null],["name","web"],["path","/j/web"]]"#,
+                r#"exec host: ["/sbin/ifconfig","epair3b","vnet","web"]"#,
+                r#"exec jail: ["/sbin/ifconfig","epair3b","inet","10.88.0.5/16","up"]"#,
+                r#"exec jail: ["/sbin/route","add","-inet","default","10.88.0.1"]"#,
+                r#"exec jail: ["/sbin/ifconfig","lo0","up"]"#,
+            ]
+        );
+        assert_eq!(calls, sequence.trace(), "the run is the dry run");
+        let bridge = p.network.bridge.as_ref().unwrap();
+        for step in &sequence.steps {
+            if let Step::Wire(action) = step {
+                let written = bridge.around_stage(action.stage(), Vec::new());
+                assert!(written.contains(&action.to_string()), "{action}");
+            }
+        }
+        let failed_at = calls.iter().position(|c| c.contains("route")).unwrap() + 1;
+        let mut host = Recorder::failing_at(failed_at);
+        create(&mut host, &sequence).unwrap_err();
+        let undone = &host.calls[failed_at..];
+        assert_eq!(
+            undone,
+            [
+                r#"exec host: ["/sbin/ifconfig","epair3b","-vnet","web"]"#,
+                "jail_remove",
+                r#"exec host: ["/sbin/ifconfig","epair3a","destroy"]"#,
+            ]
+        );
+        let removal = remove_sequence(&p).unwrap().trace();
+        assert_eq!(
+            removal[removal.len() - 2..],
+            [
+                r#"exec host: ["/bin/poststop"]"#.to_string(),
+                r#"exec host: ["/sbin/ifconfig","epair3a","destroy"]"#.to_string(),
+            ]
+        );
     }
 
     #[test]

@@ -62,6 +62,17 @@ fn attribute_value(text: &str) -> String {
 /// that apply (the user of its side, `exec.clean`, for commands in the
 /// jail `exec.fib` and `exec.consolelog`, `exec.timeout`, a background
 /// command).
+/// A bridge action ([`runj_translator::bridge::Action`]): the command
+/// jail.conf shows for it, as jail(8) runs it.
+pub fn wire_line(action: &runj_translator::bridge::Action, options: &ExecOptions) -> String {
+    let place = if action.in_jail() {
+        Place::Jail
+    } else {
+        Place::Host
+    };
+    exec_line(place, options, false, &action.command().invocation().argv)
+}
+
 pub fn exec_line(place: Place, options: &ExecOptions, background: bool, argv: &[String]) -> String {
     let mut line = String::from(match place {
         Place::Host => "exec host",

@@ -281,6 +281,105 @@ fn host_interfaces() -> Vec<String> {
     names
 }
 
+/// A network namespace the test makes (`ip netns add`), removed when
+/// dropped.
+struct Netns(String);
+
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        let name = format!("e2e-{}-{tag}", std::process::id());
+        let made = std::process::Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap();
+        assert!(made.success(), "ip netns add {name}");
+        Netns(name)
+    }
+
+    /// `program` run in the namespace.
+    fn command(&self, program: &str) -> std::process::Command {
+        let mut command = std::process::Command::new("nsenter");
+        command
+            .arg(format!("--net=/run/netns/{}", self.0))
+            .arg(program);
+        command
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
+/// Bridge networking under containerd: with containerd in a network
+/// namespace of the test's, `ctr run --runtime-config-path` with a
+/// runj.ext.json asking for a bridge starts a container reachable on its
+/// address from that namespace (a busybox `nc` server in it answers), and
+/// deleting it leaves no epair.
+#[test]
+fn runj_bridge_networking() {
+    if !harness::prerequisite(nix::unistd::geteuid().is_root(), "not root") {
+        return;
+    }
+    let netns = Netns::new("bridge");
+    let Some(containerd) = Containerd::start_in(OciRuntime::Runj, Some(&netns.0)) else {
+        return;
+    };
+    let ext = containerd.dir().join("runj.ext.json");
+    std::fs::write(
+        &ext,
+        r#"{"network":{"vnet":{"mode":"new","bridge":{"name":"e2e0","ipv4":{"address":"10.232.0.5/24","gateway":"10.232.0.1"}}}}}"#,
+    )
+    .unwrap();
+    let id = containerd.id("bridge");
+    containerd.ctr_ok(&[
+        "run",
+        "--detach",
+        "--runtime",
+        harness::RUNTIME,
+        "--runtime-config-path",
+        ext.to_str().unwrap(),
+        harness::IMAGE,
+        &id,
+        "nc",
+        "-ll",
+        "-p",
+        "8080",
+        "-e",
+        "echo",
+        "reached",
+    ]);
+    // At most 20 tries over about 2 s: the server may still be starting.
+    let answer = (0..20)
+        .find_map(|_| {
+            let out = netns
+                .command("/bin/busybox")
+                .args(["nc", "-w", "2", "10.232.0.5", "8080"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            (!text.is_empty()).then_some(text)
+        })
+        .unwrap_or_default();
+    assert_eq!(answer, "reached");
+    containerd.ctr_ok(&["task", "kill", "-s", "KILL", &id]);
+    containerd.wait_for_task(&id, Some("STOPPED"));
+    containerd.ctr_ok(&["task", "rm", &id]);
+    containerd.ctr_ok(&["container", "rm", &id]);
+    let links = std::process::Command::new("ip")
+        .args(["-n", &netns.0, "-o", "link"])
+        .output()
+        .unwrap();
+    let links = String::from_utf8_lossy(&links.stdout).into_owned();
+    assert!(!links.contains("epair"), "{links}");
+    assert!(links.contains("e2e0"), "the bridge is kept: {links}");
+    containerd.assert_clean();
+}
+
 /// `ctr run --detach`, then the task's lifecycle step by step: running
 /// (with the PID the runtime reports), killed, stopped with status 137,
 /// deleted (and forgotten by the runtime).

@@ -134,7 +134,7 @@ fn container(args: &ApplyArgs, global: &Global, source: &Source) -> Result<ExitC
     let mut plan: JailPlan = found.remove(0);
     ready(global, &mut plan)?;
     if args.dry_run {
-        let created = creation(&plan)?;
+        let created = creation(&super::runtime::preview(plan, global))?;
         let sequence = if args.remove {
             remove_sequence(&created.plan)?
         } else {

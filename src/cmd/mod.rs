@@ -8,5 +8,6 @@ pub mod features;
 pub mod lifecycle;
 pub mod limits;
 pub mod migrate;
+pub mod network;
 pub mod plan;
 pub mod runtime;

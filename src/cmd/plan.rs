@@ -1,6 +1,7 @@
 //! `runj plan [BUNDLE]`: the jail plan of an OCI bundle, printed as
 //! jail.conf, JSON or TOML. Warnings go to standard error; any error there
-//! means no plan and exit status 2.
+//! means no plan and exit status 2. A bridge's epair unit and addresses
+//! are shown as a create under `--root` would take them now.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,8 @@ use clap::{Args, ValueEnum};
 use runj_translator::emit::to_jailconf;
 use runj_translator::oci::{BundleOptions, compile};
 use runj_translator::{Diagnostics, JailPlan};
+
+use super::runtime::{Global, preview};
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -40,7 +43,7 @@ enum Format {
     Toml,
 }
 
-pub fn run(args: PlanArgs) -> Result<ExitCode> {
+pub fn run(args: PlanArgs, global: &Global) -> Result<ExitCode> {
     let options = BundleOptions {
         id: args.id.clone(),
         ext: args.ext.clone(),
@@ -53,7 +56,7 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     };
     let text = match args.format {
-        Format::Conf => match conf(&plan, &args) {
+        Format::Conf => match conf(&preview(plan, global), &args) {
             Some(text) => text,
             None => return Ok(ExitCode::from(2)),
         },

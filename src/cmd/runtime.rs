@@ -170,3 +170,24 @@ pub fn ready(global: &Global, plan: &mut JailPlan) -> Result<()> {
     }
     Ok(())
 }
+
+/// The plan with what its bridge leaves open as a create under `--root`
+/// would take it now, nothing taken: what `runj plan` and `runj apply
+/// --dry-run` show.
+pub fn preview(mut plan: JailPlan, global: &Global) -> JailPlan {
+    let Some(bridge) = plan.network.bridge.as_ref().filter(|b| !b.is_allocated()) else {
+        return plan;
+    };
+    let in_use = |unit| runj_executor::host::interface_exists(&format!("epair{unit}a"));
+    match runj_executor::leases::Leases::under(&global.root).preview(bridge, in_use) {
+        Ok(taken) => {
+            global.warn(&format!(
+                "network.bridge: {} and the addresses shown are the next free under --root; a create takes them",
+                taken.jail_interface().trim_end_matches('b'),
+            ));
+            plan.network.bridge = Some(taken);
+        }
+        Err(e) => global.warn(&format!("network.bridge: {e}")),
+    }
+    plan
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{prerequisite, runj};
+use super::{is_static, prerequisite, runj};
 
 /// Where the Linux backend makes its jails' cgroups, in each hierarchy.
 const CGROUP_PARENTS: &[&str] = &[
@@ -90,24 +90,12 @@ impl Lab {
     }
 
     pub fn ok(&self, args: &[&str]) -> Output {
-        let out = self.runj(args).stdin(Stdio::null()).output().unwrap();
-        assert!(
-            out.status.success(),
-            "runj {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        super::succeeds(self.runj(args), args)
     }
 
     /// Runs runj expecting a failure; its standard error.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.runj(args).stdin(Stdio::null()).output().unwrap();
-        assert!(
-            !out.status.success(),
-            "runj {args:?} succeeded: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        super::fails(self.runj(args), args)
     }
 
     /// Writes `text` as the lab's jail.conf; returns `FILE#JAIL` for `jail`.
@@ -201,27 +189,6 @@ pub fn merge(into: &mut Value, extra: Value) {
         }
         (slot, v) => *slot = v,
     }
-}
-
-/// A 64-bit ELF executable without a `PT_INTERP` program header: it runs
-/// in a root file system that has no dynamic loader.
-pub fn is_static(path: &Path) -> bool {
-    let Ok(elf) = std::fs::read(path) else {
-        return false;
-    };
-    let number = |at: usize, len: usize| -> usize {
-        elf.get(at..at + len).map_or(0, |b| {
-            b.iter()
-                .rev()
-                .fold(0, |n, byte| n << 8 | usize::from(*byte))
-        })
-    };
-    if elf.get(..5) != Some(b"\x7fELF\x02") {
-        return false;
-    }
-    let (offset, size, count) = (number(32, 8), number(54, 2), number(56, 2));
-    const PT_INTERP: usize = 3;
-    (0..count).all(|i| number(offset + i * size, 4) != PT_INTERP)
 }
 
 pub fn stdout(out: &Output) -> String {

@@ -9,7 +9,7 @@
 
 use std::ffi::OsStr;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod lab;
@@ -48,6 +48,28 @@ pub fn runj<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) -> Command {
     command
 }
 
+/// Runs `command` (runj with `args`), which must succeed; its output.
+pub fn succeeds(mut command: Command, args: &[&str]) -> Output {
+    let out = command.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "runj {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `command` (runj with `args`), which must fail; its standard error.
+pub fn fails(mut command: Command, args: &[&str]) -> String {
+    let out = command.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        !out.status.success(),
+        "runj {args:?} succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Runs `command` with `input` on its standard input.
 pub fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
     let mut child = command
@@ -63,4 +85,25 @@ pub fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
         .write_all(input)
         .expect("stdin written");
     child.wait_with_output().expect("runj finishes")
+}
+
+/// A 64-bit ELF executable without a `PT_INTERP` program header: it runs
+/// in a root file system that has no dynamic loader.
+pub fn is_static(path: &Path) -> bool {
+    let Ok(elf) = std::fs::read(path) else {
+        return false;
+    };
+    let number = |at: usize, len: usize| -> usize {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter()
+                .rev()
+                .fold(0, |n, byte| n << 8 | usize::from(*byte))
+        })
+    };
+    if elf.get(..5) != Some(b"\x7fELF\x02") {
+        return false;
+    }
+    let (offset, size, count) = (number(32, 8), number(54, 2), number(56, 2));
+    const PT_INTERP: usize = 3;
+    (0..count).all(|i| number(offset + i * size, 4) != PT_INTERP)
 }

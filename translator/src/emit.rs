@@ -45,6 +45,9 @@ pub fn to_jailconf(plan: &JailPlan, header: &[String]) -> (Config, Diagnostics) 
             ("exec.poststop", _) => lines.extend(remove_rules.iter().cloned()),
             _ => {}
         }
+        if let Some(bridge) = &plan.network.bridge {
+            lines = bridge.around_stage(stage, lines);
+        }
         e.list(stage, &lines);
     }
     e.list("depend", &plan.depend);
@@ -195,7 +198,17 @@ impl Emitter {
             &n.ip6.iter().map(ToString::to_string).collect::<Vec<_>>(),
         );
         self.scalar("interface", n.interface.clone());
-        self.list("vnet.interface", &n.vnet_interfaces);
+        let mut vnet = n.vnet_interfaces.clone();
+        if let Some(bridge) = &n.bridge {
+            if !bridge.is_allocated() {
+                self.unexpressed(
+                    "network.bridge",
+                    "the epair unit and the addresses not given are taken when the container is created; shown are a first container's",
+                );
+            }
+            vnet.push(bridge.jail_interface());
+        }
+        self.list("vnet.interface", &vnet);
     }
 
     fn mounts(&mut self, plan: &JailPlan) {

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bridge;
 pub mod bundle;
 pub mod catalog;
 pub mod conf;

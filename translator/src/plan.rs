@@ -173,6 +173,10 @@ pub struct Network {
     /// `vnet.interface`: interfaces moved into the jail's vnet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vnet_interfaces: Vec<String>,
+    /// The jail wired to a bridge (runj.ext.json `network.vnet.bridge`),
+    /// written in jail.conf as `vnet.interface` and `exec.*` commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<crate::bridge::Bridge>,
 }
 
 impl Network {

@@ -42,7 +42,7 @@ use {
     crate::error::{Context, Error, Result},
     crate::host::{
         Alias, Attach, Command, Host, JailRef, Jid, MountPoint, inside_components, jail_rule,
-        jail_rule_filter, kill, run_placed,
+        jail_rule_filter, kill, run_placed, wire_by_command,
     },
     crate::journal::{Identity, Journal},
     crate::params::Param,
@@ -52,6 +52,8 @@ use {
     nix::errno::Errno,
     nix::fcntl::{AtFlags, OFlag, open, openat},
     nix::sys::stat::{Mode, SFlag, fstatat, mkdirat},
+    runj_translator::bridge::Action,
+    runj_translator::plan::ExecOptions,
     runj_translator::rctl::Rule,
     std::os::unix::fs::MetadataExt,
     std::path::{Path, PathBuf},
@@ -294,6 +296,22 @@ impl Host for FreeBsdHost {
 
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
         Self::ifconfig(trace::vnet_argv(interface, false, &jail.designation))
+    }
+
+    /// The command jail.conf shows for it, run as jail(8) runs it:
+    /// ifconfig(8) and route(8) on the host, or in the jail. The bridge
+    /// is made under the registry's lock, so that concurrent creates do
+    /// not both find it missing.
+    fn wire(&mut self, action: &Action, jail: &JailRef, options: &ExecOptions) -> Result<()> {
+        let _lock = match action {
+            Action::Bridge { .. } => Some(crate::journal::lock(&self.registry)?),
+            _ => None,
+        };
+        wire_by_command(self, action, jail, options)
+    }
+
+    fn has_interface(&mut self, name: &str) -> bool {
+        crate::host::interface_exists(name)
     }
 
     fn processes(&mut self, jid: Jid) -> Result<Vec<i32>> {

@@ -14,10 +14,12 @@
 //!
 //! What is emulated: `name`, `path`, `host.hostname`, `vnet`, `ip4`, `ip6`,
 //! `ip4.addr`/`ip6.addr` (added to the jail's loopback), `allow.sysvipc` and
-//! `sysv*`, `persist` (every emulated jail persists until removed). Other
+//! `sysv*`, `persist` (every emulated jail persists until removed), and a
+//! plan's bridge networking ([`bridge`]). Other
 //! kernel parameters are accepted and reported as not enforced by
 //! [`LinuxHost::take_warnings`].
 
+mod bridge;
 mod cgroup;
 mod identity;
 mod mount;
@@ -35,6 +37,9 @@ use nix::mount::{MntFlags, MsFlags, umount2};
 use nix::sched::{CloneFlags, setns};
 use nix::unistd::{Pid, chdir, chroot, sethostname};
 use serde::{Deserialize, Serialize};
+
+use runj_translator::bridge::Action;
+use runj_translator::plan::ExecOptions;
 
 use crate::child::{Ended, run_program, spawn, wait};
 use crate::error::{Context, Error, Result};
@@ -375,7 +380,9 @@ fn in_child(what: &str, f: impl FnOnce() -> Result<(), String>) -> Result<()> {
     }
 }
 
-/// Runs iproute2's `ip`, in the network namespace `net` if given.
+/// Runs iproute2's `ip`, in the network namespace `net` if given. It dies
+/// with runj ([`run_program`]), so that a runj killed halfway leaves no
+/// `ip` that makes an interface after a `delete --force` has cleaned up.
 fn run_ip(argv: &[String], net: Option<std::os::fd::BorrowedFd<'_>>) -> Result<()> {
     run_program("ip", argv, || match net {
         Some(net) => {
@@ -574,6 +581,14 @@ impl Host for LinuxHost {
     fn return_interface(&mut self, interface: &str, jail: &JailRef) -> Result<()> {
         let record = self.record(running(jail)?)?;
         self.in_jail_net(&record, &["link", "set", "dev", interface, "netns", "1"])
+    }
+
+    fn wire(&mut self, action: &Action, jail: &JailRef, _options: &ExecOptions) -> Result<()> {
+        self.wire_action(action, jail)
+    }
+
+    fn has_interface(&mut self, name: &str) -> bool {
+        crate::host::interface_exists(name)
     }
 
     /// Those in the jail's UTS namespace, and those in its cgroup: a

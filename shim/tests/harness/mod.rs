@@ -107,6 +107,12 @@ impl Containerd {
     /// Starts containerd with the shim driving `runtime`; `None` when a
     /// prerequisite is missing.
     pub fn start(runtime: OciRuntime) -> Option<Self> {
+        Self::start_in(runtime, None)
+    }
+
+    /// Starts containerd in the network namespace `netns` (of `ip netns`),
+    /// or in the test's own.
+    pub fn start_in(runtime: OciRuntime, netns: Option<&str>) -> Option<Self> {
         if !prerequisite(nix::unistd::geteuid().is_root(), "not root") {
             return None;
         }
@@ -149,6 +155,7 @@ impl Containerd {
             .arg(&containerd.namespace)
             .arg(SHIM)
             .env("RUNJ_SHIM_RUNTIME", &containerd.runtime)
+            .env("E2E_NETNS", netns.unwrap_or_default())
             // A stock containerd: no runj-specific setting in its
             // environment (its default spec is taken as it is).
             .env_remove("RUNJ_ALLOW_UNSUPPORTED")

@@ -2,9 +2,14 @@
 //! config.json (or named by `--ext`, or passed by the shim), merged into
 //! `freebsd.jail` as runj does (samuelkarp/runj runtimespec/config.go,
 //! oci/config.go `merge`): modes override when non-empty, lists append, and
-//! missing `freebsd`/`freebsd.jail` objects are created.
+//! missing `freebsd`/`freebsd.jail` objects are created. runj's own
+//! `network.vnet.bridge` (docs/jail-plan.md, "Bridge networking") has no
+//! `freebsd.jail` field: it becomes the plan's `network.bridge`.
 
+use std::net::IpAddr;
 use std::path::Path;
+
+use ipnet::IpNet;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -13,13 +18,14 @@ use super::freebsd::{FreeBsd, SharingMode, SharingModeNoDisable};
 use super::jail::Labels;
 use super::json;
 use super::report::Report;
+use crate::bridge::{self, Addressing, Bridge};
 use crate::rctl::Rule;
 
 /// The file's name beside config.json.
 pub const FILE_NAME: &str = "runj.ext.json";
 
 /// How JSON paths inside the file are prefixed in diagnostics.
-const PREFIX: &str = "runj.ext.json:";
+pub(super) const PREFIX: &str = "runj.ext.json:";
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +73,28 @@ struct Vnet {
     mode: String,
     #[serde(default)]
     interfaces: Vec<String>,
+    #[serde(default)]
+    bridge: Option<BridgeSpec>,
+}
+
+/// `network.vnet.bridge`: the bridge's name and the jail's addressing.
+#[derive(Debug, Deserialize)]
+struct BridgeSpec {
+    name: String,
+    #[serde(default)]
+    ipv4: Option<FamilySpec>,
+    #[serde(default)]
+    ipv6: Option<FamilySpec>,
+}
+
+/// `{address: "A/P", gateway}` or `{subnet: "N/P", gateway}`.
+#[derive(Debug, Deserialize)]
+struct FamilySpec {
+    #[serde(default)]
+    address: Option<IpNet>,
+    #[serde(default)]
+    subnet: Option<IpNet>,
+    gateway: IpAddr,
 }
 
 /// Reads the extension: `explicit` (which must exist), else the file beside
@@ -103,20 +131,18 @@ pub(super) fn rctl(ext: &Ext, report: &mut Report) -> Vec<Rule> {
 }
 
 /// Merges the extension into `freebsd.jail`, recording in `labels` which
-/// fields it set.
+/// fields it set; returns the bridge it asks for, checked.
 pub(super) fn merge(
     ext: Ext,
     freebsd: &mut Option<FreeBsd>,
     labels: &mut Labels,
     report: &mut Report,
-) {
+) -> Option<Bridge> {
     let jail = freebsd
         .get_or_insert_with(FreeBsd::default)
         .jail
         .get_or_insert_with(Default::default);
-    let Some(network) = ext.network else {
-        return;
-    };
+    let network = ext.network?;
     if let Some(v4) = network.ipv4 {
         if let Some(mode) = mode::<SharingMode>(&v4.mode, "network.ipv4.mode", report) {
             jail.ip4 = Some(mode);
@@ -142,7 +168,68 @@ pub(super) fn merge(
             "network.vnet.interfaces",
             labels,
         );
+        return checked_bridge(vnet.bridge?, &format!("{PREFIX}{BRIDGE_PATH}"), report);
     }
+    None
+}
+
+/// Where the bridge is in the file.
+pub(super) const BRIDGE_PATH: &str = "network.vnet.bridge";
+
+/// A bridge given as JSON elsewhere (an annotation), read as the file's
+/// `network.vnet.bridge`; errors are named under `path`.
+pub(super) fn bridge_from(
+    value: &serde_json::Value,
+    path: &str,
+    report: &mut Report,
+) -> Option<Bridge> {
+    let spec = json::typed(value, path, report)?;
+    checked_bridge(spec, path, report)
+}
+
+/// The bridge as the plan holds it, or the errors that prevent it.
+fn checked_bridge(spec: BridgeSpec, path: &str, report: &mut Report) -> Option<Bridge> {
+    let mut ok = bridge::check_name(&spec.name)
+        .map_err(|e| report.error(format!("{path}.name"), e))
+        .is_ok();
+    let mut family = |spec: Option<FamilySpec>, name: &str, v4: bool| {
+        let spec = spec?;
+        let at = format!("{path}.{name}");
+        let addressing = addressing(spec, v4)
+            .and_then(|a| a.check().map(|()| a))
+            .map_err(|e| report.error(&at, e))
+            .ok();
+        ok &= addressing.is_some();
+        addressing
+    };
+    let ipv4 = family(spec.ipv4, "ipv4", true);
+    let ipv6 = family(spec.ipv6, "ipv6", false);
+    ok.then_some(Bridge {
+        name: spec.name,
+        epair: None,
+        ipv4,
+        ipv6,
+    })
+}
+
+/// One family's addressing: a fixed address with its prefix, or a subnet
+/// to take the next free address of.
+fn addressing(spec: FamilySpec, v4: bool) -> Result<Addressing, String> {
+    let (subnet, address) = match (spec.address, spec.subnet) {
+        (Some(a), None) => (a.trunc(), Some(a.addr())),
+        (None, Some(s)) => (s, None),
+        (Some(_), Some(_)) => return Err("give either address or subnet, not both".into()),
+        (None, None) => return Err("give an address (A/PREFIX) or a subnet".into()),
+    };
+    if subnet.addr().is_ipv4() != v4 {
+        let family = if v4 { "IPv4" } else { "IPv6" };
+        return Err(format!("{subnet} is not an {family} network"));
+    }
+    Ok(Addressing {
+        subnet,
+        gateway: spec.gateway,
+        address,
+    })
 }
 
 /// A mode string typed like the `freebsd.jail` field it overrides; empty
@@ -268,6 +355,77 @@ mod tests {
             report.diagnostics.0[0].to_string(),
             "error: runj.ext.json:network.vnet.mode: unknown variant `disable`, expected `new` or `inherit`"
         );
+    }
+
+    fn bridge_of(network: serde_json::Value) -> (Option<Bridge>, Vec<String>) {
+        let mut report = Report::new(false);
+        let path = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            path.path(),
+            serde_json::json!({ "network": network }).to_string(),
+        )
+        .unwrap();
+        let dir = path.path().parent().unwrap();
+        let e = load(Some(path.path()), dir, &mut report).unwrap_or_default();
+        let bridge = merge(e, &mut None, &mut Labels::default(), &mut report);
+        let shown = report
+            .diagnostics
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        (bridge, shown)
+    }
+
+    #[test]
+    fn a_bridge_with_an_address_or_a_subnet() {
+        let (bridge, shown) = bridge_of(serde_json::json!({ "vnet": { "mode": "new", "bridge": {
+            "name": "runj0",
+            "ipv4": { "address": "10.88.0.5/16", "gateway": "10.88.0.1" },
+            "ipv6": { "subnet": "fd00:88::/64", "gateway": "fd00:88::1" } } } }));
+        assert!(shown.is_empty(), "{shown:?}");
+        let bridge = bridge.unwrap();
+        let v4 = bridge.ipv4.unwrap();
+        assert_eq!(v4.subnet.to_string(), "10.88.0.0/16");
+        assert_eq!(v4.address.unwrap().to_string(), "10.88.0.5");
+        assert_eq!(bridge.ipv6.unwrap().address, None);
+        assert_eq!(bridge.epair, None, "allocated at create");
+    }
+
+    #[test]
+    fn bad_bridges_name_the_json_path() {
+        for (bridge, vnet_mode, error) in [
+            (
+                serde_json::json!({ "name": "runj0", "ipv4": { "address": "10.88.0.500/16", "gateway": "10.88.0.1" } }),
+                "new",
+                "error: runj.ext.json:network.vnet.bridge.ipv4.address: invalid IP address syntax",
+            ),
+            (
+                serde_json::json!({ "name": "runj0", "ipv4": { "address": "10.88.0.5", "gateway": "10.88.0.1" } }),
+                "new",
+                "error: runj.ext.json:network.vnet.bridge.ipv4.address: invalid IP address syntax",
+            ),
+            (
+                serde_json::json!({ "name": "a-very-long-bridge-name", "ipv4": { "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" } }),
+                "new",
+                "error: runj.ext.json:network.vnet.bridge.name: \"a-very-long-bridge-name\" is not an interface name: a letter, then letters, digits, '_' or '-', at most 15 characters",
+            ),
+            (
+                serde_json::json!({ "name": "runj0", "ipv4": { "subnet": "fd00::/64", "gateway": "fd00::1" } }),
+                "new",
+                "error: runj.ext.json:network.vnet.bridge.ipv4: fd00::/64 is not an IPv4 network",
+            ),
+            (
+                serde_json::json!({ "name": "runj0", "ipv6": { "gateway": "fd00::1" } }),
+                "new",
+                "error: runj.ext.json:network.vnet.bridge.ipv6: give an address (A/PREFIX) or a subnet",
+            ),
+        ] {
+            let (made, shown) =
+                bridge_of(serde_json::json!({ "vnet": { "mode": vnet_mode, "bridge": bridge } }));
+            assert!(made.is_none());
+            assert_eq!(shown, [error]);
+        }
     }
 
     #[test]

@@ -120,10 +120,11 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
     let mut labels = jail::Labels::default();
     let mut trusted = options.trust_annotations;
     let mut rctl = std::mem::take(&mut config.rctl);
+    let mut bridge = None;
     if let Some(ext) = ext::load(options.ext.as_deref(), &bundle.dir, report) {
         trusted |= ext.trust_annotations;
         rctl.extend(ext::rctl(&ext, report));
-        ext::merge(ext, &mut config.freebsd, &mut labels, report);
+        bridge = ext::merge(ext, &mut config.freebsd, &mut labels, report);
     }
     let mut tracked = Tracked::default();
     let trust = if trusted {
@@ -137,6 +138,8 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
         .clone()
         .map(|p| (p, tracked.source("parent").unwrap_or_default().to_string()));
     let mut plan = std::mem::take(&mut tracked.plan);
+    let bridge = bridge.map(|b| (b, format!("{}{}", ext::PREFIX, ext::BRIDGE_PATH)));
+    plan.network.bridge = network_bridge(&config, bridge, trust, &plan, report);
     name(
         options.id.as_deref(),
         &bundle.dir,
@@ -154,6 +157,61 @@ fn build(bundle: &Path, options: &BundleOptions, report: &mut Report) -> Option<
     let subject = |key: &str| tracked.source(key).unwrap_or(key).to_string();
     validate(&plan, &subject, &mut report.diagnostics);
     Some(plan)
+}
+
+/// The annotation that wires the jail to a bridge: runj.ext.json's
+/// `network.vnet.bridge`, as JSON. It makes interfaces on the host, so it
+/// is taken only from trusted annotations (docs/security.md).
+pub const BRIDGE_ANNOTATION: &str = "org.freebsd.runj.network.bridge";
+
+/// The bridge of runj.ext.json (with where it was given) or of the
+/// annotation, checked against the jail's vnet.
+fn network_bridge(
+    config: &Config,
+    from_ext: Option<(crate::bridge::Bridge, String)>,
+    trust: Trust,
+    plan: &JailPlan,
+    report: &mut Report,
+) -> Option<crate::bridge::Bridge> {
+    let annotated = config.annotations.get(BRIDGE_ANNOTATION).map(|text| {
+        let at = annotations::label(BRIDGE_ANNOTATION);
+        (text, at)
+    });
+    let (bridge, at) = match (from_ext, annotated) {
+        (None, None) => return None,
+        (Some(_), Some((_, at))) => {
+            report.error(
+                at,
+                format!(
+                    "runj.ext.json:{} gives the bridge already",
+                    ext::BRIDGE_PATH
+                ),
+            );
+            return None;
+        }
+        (None, Some((_, at))) if trust == Trust::Untrusted => {
+            report.error(
+                at,
+                "a bridge makes interfaces on the host: taken only when annotations are trusted (docs/security.md)",
+            );
+            return None;
+        }
+        (None, Some((text, at))) => {
+            let value = serde_json::from_str(text)
+                .map_err(|e| report.error(&at, format!("not JSON: {e}")))
+                .ok()?;
+            (ext::bridge_from(&value, &at, report)?, at)
+        }
+        (Some(given), None) => given,
+    };
+    if plan.param("vnet") != Some(&crate::plan::Value::Mode(crate::plan::Mode::New)) {
+        report.error(
+            at,
+            "a bridge wires a jail with its own network stack: vnet must be \"new\"",
+        );
+        return None;
+    }
+    Some(bridge)
 }
 
 /// Everything that sets parameters, in source order.
@@ -330,7 +388,8 @@ fn kept_annotations(config: &Config, report: &mut Report) -> indexmap::IndexMap<
         .annotations
         .iter()
         .filter(|(k, _)| {
-            !k.starts_with(PARAM_PREFIX) && *k != PROCESS_SOURCE && *k != RCTL_ANNOTATION
+            !k.starts_with(PARAM_PREFIX)
+                && ![PROCESS_SOURCE, RCTL_ANNOTATION, BRIDGE_ANNOTATION].contains(&k.as_str())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
@@ -403,6 +462,74 @@ mod tests {
         let (plan, shown) = compiled("web", hostile, Some(ext), &BundleOptions::default());
         assert!(shown.is_empty(), "{shown:?}");
         assert_eq!(plan.unwrap().commands.prestart, ["touch /tmp/x"]);
+    }
+
+    /// The bridge annotation is runj.ext.json's `network.vnet.bridge`,
+    /// taken only when annotations are trusted; either way the jail needs
+    /// its own vnet, and one source only.
+    #[test]
+    fn a_bridge_from_an_annotation_needs_trust_and_a_vnet() {
+        let bridge =
+            r#"{"name": "runj0", "ipv4": {"subnet": "10.88.0.0/16", "gateway": "10.88.0.1"}}"#;
+        let annotated = |vnet: &str| {
+            config(json!({ "annotations": {
+                BRIDGE_ANNOTATION: bridge, "org.freebsd.jail.vnet": vnet } }))
+        };
+        let (plan, shown) = compiled("web", annotated("new"), None, &BundleOptions::default());
+        assert!(plan.is_none());
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.runj.network.bridge\"]: a bridge makes interfaces on the host: taken only when annotations are trusted (docs/security.md)"
+            ]
+        );
+        let trusting = BundleOptions {
+            trust_annotations: true,
+            ..BundleOptions::default()
+        };
+        let (plan, shown) = compiled("web", annotated("new"), None, &trusting);
+        assert!(shown.is_empty(), "{shown:?}");
+        let plan = plan.unwrap();
+        assert_eq!(plan.network.bridge.unwrap().name, "runj0");
+        assert!(!plan.annotations.contains_key(BRIDGE_ANNOTATION));
+        let (_, shown) = compiled("web", annotated("inherit"), None, &trusting);
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.runj.network.bridge\"]: a bridge wires a jail with its own network stack: vnet must be \"new\""
+            ]
+        );
+        let ext = json!({ "network": { "vnet": { "mode": "new", "bridge": serde_json::from_str::<Json>(bridge).unwrap() } } });
+        let (_, shown) = compiled("web", annotated("new"), Some(ext), &trusting);
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.runj.network.bridge\"]: runj.ext.json:network.vnet.bridge gives the bridge already"
+            ]
+        );
+        let ext = json!({ "network": { "vnet": { "bridge": serde_json::from_str::<Json>(bridge).unwrap() } } });
+        let (_, shown) = compiled(
+            "web",
+            config(json!({})),
+            Some(ext),
+            &BundleOptions::default(),
+        );
+        assert_eq!(
+            shown,
+            [
+                "error: runj.ext.json:network.vnet.bridge: a bridge wires a jail with its own network stack: vnet must be \"new\""
+            ]
+        );
+        let bad = config(
+            json!({ "annotations": { BRIDGE_ANNOTATION: r#"{"name": "runj0", "ipv4": {"subnet": "10.88.0.0/33", "gateway": "10.88.0.1"}}"#, "org.freebsd.jail.vnet": "new" } }),
+        );
+        let (_, shown) = compiled("web", bad, None, &trusting);
+        assert_eq!(
+            shown,
+            [
+                "error: annotations[\"org.freebsd.runj.network.bridge\"].ipv4.subnet: invalid IP address syntax"
+            ]
+        );
     }
 
     #[test]

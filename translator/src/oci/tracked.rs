@@ -102,6 +102,8 @@ fn settings(plan: &JailPlan) -> IndexMap<String, String> {
         ip6,
         interface,
         vnet_interfaces,
+        // Only runj.ext.json sets it: nothing to conflict with.
+        bridge: _,
     } = &plan.network;
     let join = |items: Vec<String>| items.join(", ");
     for (key, text) in [
