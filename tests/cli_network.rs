@@ -493,20 +493,7 @@ fn create_killed_anywhere_leaves_no_network_after_delete_force() {
             .spawn()
             .unwrap()
     };
-    let started = Instant::now();
-    assert!(create().wait().unwrap().success());
-    let whole = started.elapsed();
-    net.ok(&["delete", "--force", "k"]);
-    let rounds = 40;
-    let mut killed = 0;
-    for round in 0..rounds {
-        let delay = whole.mul_f64(round as f64 / rounds as f64 * 1.2);
-        let mut child = create();
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        if !child.wait().unwrap().success() {
-            killed += 1;
-        }
+    common::kill_at_spread_points(40, create, |round, delay| {
         net.ok(&["delete", "--force", "k"]);
         assert_eq!(
             net.epairs(),
@@ -514,11 +501,7 @@ fn create_killed_anywhere_leaves_no_network_after_delete_force() {
             "round {round} ({delay:?})"
         );
         assert_eq!(net.leases(), Vec::<String>::new(), "round {round}");
-    }
-    assert!(
-        killed > rounds / 4,
-        "only {killed} of {rounds} creates were killed"
-    );
+    });
     assert!(create().wait().unwrap().success());
     assert_eq!(net.address("k"), "10.231.0.2");
     net.ok(&["delete", "--force", "k"]);

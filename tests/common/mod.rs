@@ -107,3 +107,34 @@ pub fn is_static(path: &Path) -> bool {
     const PT_INTERP: usize = 3;
     (0..count).all(|i| number(offset + i * size, 4) != PT_INTERP)
 }
+
+/// Kills (SIGKILL) a process `start` starts at `rounds` points spread over
+/// the time a whole run takes (and a little beyond), calling `after` with
+/// the round and the delay after each kill; a whole run first, which must
+/// succeed, and `after` once for it. Fails unless more than a quarter of
+/// the runs were killed before they ended.
+pub fn kill_at_spread_points(
+    rounds: u32,
+    start: impl Fn() -> std::process::Child,
+    mut after: impl FnMut(u32, std::time::Duration),
+) {
+    let started = std::time::Instant::now();
+    assert!(start().wait().unwrap().success(), "a whole run");
+    let whole = started.elapsed();
+    after(0, whole);
+    let mut killed = 0;
+    for round in 0..rounds {
+        let delay = whole.mul_f64(f64::from(round) / f64::from(rounds) * 1.2);
+        let mut child = start();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        if !child.wait().unwrap().success() {
+            killed += 1;
+        }
+        after(round, delay);
+    }
+    assert!(
+        killed > rounds / 4,
+        "only {killed} of {rounds} runs were killed"
+    );
+}
