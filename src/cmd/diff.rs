@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use runj_translator::JailPlan;
+use runj_translator::conf::Parallelism;
 use runj_translator::diff::{Change, changes, unified};
-use runj_translator::emit::to_jailconf;
+use runj_translator::emit::{print_conf, to_jailconf};
 use runj_translator::source::{Source, plans};
 
 #[derive(Args)]
@@ -39,8 +40,8 @@ struct JailDiff {
 }
 
 pub fn run(args: DiffArgs) -> Result<ExitCode> {
-    let (old, old_warnings) = plans(&Source::classify(&args.old))?;
-    let (new, new_warnings) = plans(&Source::classify(&args.new))?;
+    let (old, old_warnings) = plans(&Source::classify(&args.old), Parallelism::available())?;
+    let (new, new_warnings) = plans(&Source::classify(&args.new), Parallelism::available())?;
     for w in old_warnings.warnings().chain(new_warnings.warnings()) {
         eprintln!("runj: {w}");
     }
@@ -102,7 +103,7 @@ fn pair(old: &[JailPlan], new: &[JailPlan], old_label: &str, new_label: &str) ->
 }
 
 fn conf_text(plan: &JailPlan) -> String {
-    runj_grammar::print(&to_jailconf(plan, &[]).0)
+    print_conf(&to_jailconf(plan, &[]).0)
 }
 
 fn print_text(diffs: &[JailDiff], color: bool) {

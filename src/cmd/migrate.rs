@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use runj_grammar::load;
 use runj_translator::bundle::JAIL_FILE;
-use runj_translator::conf::resolve;
+use runj_translator::conf::{Parallelism, resolve};
 use runj_translator::{Migration, migrate_all, report};
 
 #[derive(Args)]
@@ -30,7 +30,8 @@ pub struct MigrateArgs {
 }
 
 pub fn run(args: MigrateArgs) -> Result<ExitCode> {
-    let loaded = match load(&args.file) {
+    let parallelism = Parallelism::available();
+    let loaded = match load(&args.file, parallelism) {
         Ok(l) => l,
         Err(e) => {
             e.jail_messages()
@@ -39,7 +40,7 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let jails = resolve(&loaded);
+    let jails = resolve(&loaded, parallelism);
     if let Some(missing) = args
         .jails
         .iter()

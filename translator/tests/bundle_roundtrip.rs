@@ -55,8 +55,14 @@ idle {
 #[test]
 fn migrated_bundles_plan_back_to_their_jails() {
     let dir = tempfile::tempdir().unwrap();
-    let loaded = runj_grammar::load_text("jail.conf", JAILS.to_string(), false).unwrap();
-    let jails = resolve(&loaded);
+    let loaded = runj_grammar::load_text(
+        "jail.conf",
+        JAILS.into(),
+        false,
+        runj_grammar::Parallelism::One,
+    )
+    .unwrap();
+    let jails = resolve(&loaded, runj_grammar::Parallelism::One);
     let migrations = migrate_all(&jails);
     assert_eq!(migrations.len(), 3);
     for (jail, migration) in jails.iter().zip(migrations) {
@@ -88,8 +94,9 @@ fn migrated_bundles_plan_back_to_their_jails() {
 #[test]
 fn conf_examples_basic_plans_back() {
     let basic = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf-examples/basic.conf");
-    let loaded = runj_grammar::load(basic.to_str().unwrap()).unwrap();
-    let jails = resolve(&loaded);
+    let loaded =
+        runj_grammar::load(basic.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap();
+    let jails = resolve(&loaded, runj_grammar::Parallelism::One);
     let dir = tempfile::tempdir().unwrap();
     for (jail, migration) in jails.iter().zip(migrate_all(&jails)) {
         let bundle = dir.path().join(&jail.name);

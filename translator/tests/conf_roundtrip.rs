@@ -168,9 +168,14 @@ fn shell_words(p: &Process) -> Vec<String> {
 }
 
 fn read_back(text: &str) -> JailPlan {
-    let loaded = runj_grammar::load_text("plan.conf", text.to_string(), false)
-        .unwrap_or_else(|e| panic!("{}\n{text}", e.jail_messages().join("\n")));
-    let jails = resolve(&loaded);
+    let loaded = runj_grammar::load_text(
+        "plan.conf",
+        text.into(),
+        false,
+        runj_grammar::Parallelism::One,
+    )
+    .unwrap_or_else(|e| panic!("{}\n{text}", e.jail_messages().join("\n")));
+    let jails = resolve(&loaded, runj_grammar::Parallelism::One);
     assert_eq!(jails.len(), 1, "{text}");
     let lowered = lower(&jails[0]);
     lowered
@@ -189,7 +194,7 @@ proptest! {
     fn conf_reads_back_as_the_plan(plan in plan()) {
         let (config, diagnostics) = to_jailconf(&plan, &["a header".into()]);
         prop_assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let text = runj_grammar::print(&config);
+        let text = runj_translator::emit::print_conf(&config);
         prop_assert_eq!(read_back(&text).comparable(), expressible(&plan).comparable(), "{}", text);
     }
 
