@@ -9,6 +9,7 @@ pub mod conf;
 mod diagnostic;
 pub mod diff;
 pub mod emit;
+mod fnv;
 pub mod fstab;
 pub mod invocation;
 mod lower;

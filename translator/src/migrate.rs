@@ -38,12 +38,11 @@ impl Migration {
 pub fn migrate_all<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Vec<Migration> {
     let duplicate = "another block defines a jail of the same name, and jail(8) would use either one: merge them";
     let mut out: Vec<Migration> = Vec::new();
+    // The names of the jails migrated so far.
+    let mut taken = std::collections::HashSet::new();
     for jail in jails {
         let m = migrate(jail);
-        let taken = out
-            .iter()
-            .any(|earlier| earlier.config.is_some() && earlier.jail == m.jail);
-        out.push(match taken {
+        out.push(match m.config.is_some() && !taken.insert(m.jail.clone()) {
             true => Migration::failed(&m.jail, vec![Diagnostic::error(&m.jail, duplicate)]),
             false => m,
         });

@@ -4,8 +4,10 @@
 //! Names are bytes, as jail(8) reads them; `&str` and `&[u8]` both do.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
+
+use crate::fnv::Fnv;
 
 /// True when two parameter names denote the same parameter: equal, or equal
 /// once a `no` prefix is removed from the whole name or from the rest of the
@@ -80,28 +82,6 @@ pub(crate) fn known_param(name: impl AsRef<[u8]>) -> Option<&'static Known> {
         map
     });
     spellings.get(name.as_ref()).map(|&i| &KNOWN[i])
-}
-
-/// FNV-1a, for the spelling table: it is looked up once per statement, and
-/// for names this short the standard hasher costs more than the lookup.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
 }
 
 /// Every name `equalopts` takes to be `name`: itself, and itself with `no`
