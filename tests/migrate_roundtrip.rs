@@ -80,7 +80,10 @@ fn original(jail: &ResolvedJail) -> JailPlan {
 fn round_trip(jails: &[ResolvedJail], what: &str) -> Vec<String> {
     let out = tempfile::tempdir().unwrap();
     let mut failed = Vec::new();
-    for (m, jail) in migrate_all(jails).iter().zip(jails) {
+    for (m, jail) in migrate_all(jails, runj_grammar::Parallelism::One)
+        .iter()
+        .zip(jails)
+    {
         let Some(config) = &m.config else {
             failed.push(m.jail.clone());
             continue;

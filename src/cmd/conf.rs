@@ -11,7 +11,7 @@ use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, escaped, load, parse, p
 use runj_translator::conf::{
     Origin, Parallelism, ResolvedJail, evaluate, gather, resolutions, resolve, to_config,
 };
-use runj_translator::lower;
+use runj_translator::lower_each;
 
 /// jail(8)'s default configuration file.
 const DEFAULT_CONF: &str = "/etc/jail.conf";
@@ -193,7 +193,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
         }
     };
     let jails = resolve(&loaded, parallelism);
-    let errors = report_resolve_errors(&loaded, &jails);
+    let errors = report_resolve_errors(&loaded, &jails, parallelism);
     Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
@@ -204,8 +204,18 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
 /// Reports resolution errors, then what lowering each resolved jail to a
 /// plan finds (bad values, unknown parameters); returns the error count.
 /// Names and values that are not UTF-8 are warnings: jail(8) takes them,
-/// but a plan (and so `runj plan`, `apply`, `migrate`) cannot.
-fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
+/// but a plan (and so `runj plan`, `apply`, `migrate`) cannot. The jails
+/// are lowered on as many threads as `parallelism` allows.
+fn report_resolve_errors(
+    loaded: &Loaded,
+    jails: &[ResolvedJail],
+    parallelism: Parallelism,
+) -> usize {
+    let resolved: Vec<&ResolvedJail> = jails.iter().filter(|j| !j.failed()).collect();
+    let mut lowered = resolved
+        .iter()
+        .zip(lower_each(&resolved, parallelism))
+        .peekable();
     let mut errors = 0;
     for jail in jails {
         for e in &jail.errors {
@@ -220,10 +230,10 @@ fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
             let message = format!("jail {}: warning: {}", jail.name, e.message);
             report_at(loaded, e.origin, &message);
         }
-        if jail.failed() {
+        let Some((_, lowered)) = lowered.next_if(|(j, _)| std::ptr::eq(**j, jail)) else {
             continue;
-        }
-        for d in &lower(jail).diagnostics.0 {
+        };
+        for d in &lowered.diagnostics.0 {
             errors += usize::from(d.is_error());
             report_at(loaded, d.origin, &format!("jail {}: {d}", jail.name));
         }

@@ -49,10 +49,11 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
         eprintln!("runj: {}: no jail named \"{missing}\"", args.file);
         return Ok(ExitCode::from(2));
     }
-    let selected = jails
+    let selected: Vec<_> = jails
         .iter()
-        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
-    let mut migrations: Vec<Migration> = migrate_all(selected);
+        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name))
+        .collect();
+    let mut migrations: Vec<Migration> = migrate_all(&selected, parallelism);
     for m in &mut migrations {
         if let Err(e) = write_bundle(&args, m) {
             m.notes.push(runj_translator::Diagnostic::error(

@@ -2,7 +2,9 @@
 //! through the [`catalog`](crate::catalog) and checked.
 
 use crate::catalog::{self, Consumer, Type};
-use crate::conf::{Origin, ResolvedJail, ResolvedParam};
+use std::borrow::Borrow;
+
+use crate::conf::{Origin, Parallelism, ResolvedJail, ResolvedParam, each_in_runs};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::fstab;
 use crate::plan::{Address, Command, JailPlan, Mount, Written};
@@ -20,6 +22,20 @@ pub struct Lowered {
 pub fn lower(jail: &ResolvedJail) -> Lowered {
     lower_with(jail, Purpose::Create)
 }
+
+/// Lowers each jail ([`lower`]), in runs of jails on as many threads as
+/// `parallelism` allows; the results in the jails' order.
+pub fn lower_each<J: Borrow<ResolvedJail> + Sync>(
+    jails: &[J],
+    parallelism: Parallelism,
+) -> Vec<Lowered> {
+    each_in_runs(jails, parallelism, JAILS_PER_RUN, |jail| {
+        lower(jail.borrow())
+    })
+}
+
+/// Below this many jails a thread costs more than lowering them saves.
+pub(crate) const JAILS_PER_RUN: usize = 256;
 
 /// Lowers a jail to be removed. `jail -r` checks only jail(8)'s own
 /// parameters (freebsd/freebsd-src usr.sbin/jail/jail.c: `import_params`

@@ -3,12 +3,13 @@
 //! plan is emitted as `config.json`. The notes collected on the way make up
 //! the `MIGRATION.md` report.
 
+use std::borrow::Borrow;
 use std::fmt::Write as _;
 
 use crate::bundle::{BundleFiles, bundle_files};
-use crate::conf::ResolvedJail;
+use crate::conf::{Parallelism, ResolvedJail, each_in_runs};
 use crate::diagnostic::Diagnostic;
-use crate::lower::{expand_fstab_files, lower};
+use crate::lower::{JAILS_PER_RUN, expand_fstab_files, lower};
 use crate::plan::JailPlan;
 use crate::trust::{FromAnnotation, from_annotation};
 
@@ -35,13 +36,20 @@ impl Migration {
 /// Migrates every jail. Two jails of the same name (jail(8) keeps
 /// duplicate blocks as separate jails and then finds either of them) would
 /// share one bundle: the later one is refused.
-pub fn migrate_all<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Vec<Migration> {
+///
+/// The jails are migrated in runs on as many threads as `parallelism`
+/// allows.
+pub fn migrate_all<J: Borrow<ResolvedJail> + Sync>(
+    jails: &[J],
+    parallelism: Parallelism,
+) -> Vec<Migration> {
     let duplicate = "another block defines a jail of the same name, and jail(8) would use either one: merge them";
     let mut out: Vec<Migration> = Vec::new();
     // The names of the jails migrated so far.
     let mut taken = std::collections::HashSet::new();
-    for jail in jails {
-        let m = migrate(jail);
+    for m in each_in_runs(jails, parallelism, JAILS_PER_RUN, |jail| {
+        migrate(jail.borrow())
+    }) {
         out.push(match m.config.is_some() && !taken.insert(m.jail.clone()) {
             true => Migration::failed(&m.jail, vec![Diagnostic::error(&m.jail, duplicate)]),
             false => m,

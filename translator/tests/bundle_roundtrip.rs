@@ -63,7 +63,7 @@ fn migrated_bundles_plan_back_to_their_jails() {
     )
     .unwrap();
     let jails = resolve(&loaded, runj_grammar::Parallelism::One);
-    let migrations = migrate_all(&jails);
+    let migrations = migrate_all(&jails, runj_grammar::Parallelism::One);
     assert_eq!(migrations.len(), 3);
     for (jail, migration) in jails.iter().zip(migrations) {
         let original = lower(jail).plan.unwrap();
@@ -98,7 +98,10 @@ fn conf_examples_basic_plans_back() {
         runj_grammar::load(basic.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap();
     let jails = resolve(&loaded, runj_grammar::Parallelism::One);
     let dir = tempfile::tempdir().unwrap();
-    for (jail, migration) in jails.iter().zip(migrate_all(&jails)) {
+    for (jail, migration) in jails
+        .iter()
+        .zip(migrate_all(&jails, runj_grammar::Parallelism::One))
+    {
         let bundle = dir.path().join(&jail.name);
         std::fs::create_dir(&bundle).unwrap();
         for (name, text) in migration.config.unwrap().texts() {

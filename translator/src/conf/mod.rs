@@ -16,6 +16,7 @@ mod substitute;
 pub use eval::{Evaluation, evaluate};
 pub use gather::{Gathered, gather};
 pub use names::{KNOWN, equalopts, is_wildcard, wildcard_matches};
+pub(crate) use parallel::each_in_runs;
 pub use resolve::{
     Origin, Resolution, ResolveError, ResolvedJail, ResolvedParam, Resolver, resolutions, resolve,
 };

@@ -10,7 +10,7 @@ use runj_grammar::Parallelism;
 /// thread `parallelism` allows and each of at least `min_run` indexes
 /// (below that a thread costs more than it saves); the runs' results in
 /// order. The calling thread takes the first run.
-pub(super) fn in_runs<T: Send>(
+pub(crate) fn in_runs<T: Send>(
     len: usize,
     parallelism: Parallelism,
     min_run: usize,
@@ -34,6 +34,22 @@ pub(super) fn in_runs<T: Send>(
         );
         results
     })
+}
+
+/// `f` of each of `items`, in runs of at least `min_run` ([`in_runs`]), in
+/// order.
+pub(crate) fn each_in_runs<T: Sync, R: Send>(
+    items: &[T],
+    parallelism: Parallelism,
+    min_run: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    in_runs(items.len(), parallelism, min_run, |run| {
+        items[run].iter().map(&f).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]

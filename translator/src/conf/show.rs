@@ -48,17 +48,13 @@ fn write_line<'p, V: Iterator<Item = &'p [u8]>>(
 /// and the chosen quote character escaped with a backslash. Other bytes are
 /// copied as they are.
 pub fn quoted_print(out: &mut Vec<u8>, value: &[u8]) {
-    // One pass over the bytes finds what the choice depends on.
-    let (mut single, mut double, mut blank, mut backslash) = (false, false, false, false);
-    for &b in value {
-        match b {
-            b'\'' => single = true,
-            b'"' => double = true,
-            b' ' | b'\t' => blank = true,
-            b'\\' => backslash = true,
-            _ => {}
-        }
-    }
+    // One pass over the bytes, a table look-up each, finds what the choice
+    // depends on.
+    let seen = value
+        .iter()
+        .fold(0, |seen, &b| seen | CLASS[usize::from(b)]);
+    let (single, double) = (seen & SINGLE != 0, seen & DOUBLE != 0);
+    let (blank, backslash) = (seen & BLANK != 0, seen & BACKSLASH != 0);
     let quote = if value.is_empty() || single {
         Some(b'"')
     } else if double {
@@ -77,6 +73,22 @@ pub fn quoted_print(out: &mut Vec<u8>, value: &[u8]) {
     escape_into(out, value, Some(q), escape);
     out.push(q);
 }
+
+const SINGLE: u8 = 1;
+const DOUBLE: u8 = 2;
+const BLANK: u8 = 4;
+const BACKSLASH: u8 = 8;
+
+/// What each byte is to [`quoted_print`].
+const CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    class[b'\'' as usize] = SINGLE;
+    class[b'"' as usize] = DOUBLE;
+    class[b' ' as usize] = BLANK;
+    class[b'\t' as usize] = BLANK;
+    class[b'\\' as usize] = BACKSLASH;
+    class
+};
 
 /// Copies `value`, a backslash before every backslash and every `quote`
 /// (`escape`: there are some).
