@@ -11,7 +11,7 @@ use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, escaped, load, parse, p
 use runj_translator::conf::{
     Origin, Parallelism, ResolvedJail, evaluate, gather, resolutions, resolve, to_config,
 };
-use runj_translator::lower_each;
+use runj_translator::lowering_diagnostics;
 
 /// jail(8)'s default configuration file.
 const DEFAULT_CONF: &str = "/etc/jail.conf";
@@ -214,7 +214,7 @@ fn report_resolve_errors(
     let resolved: Vec<&ResolvedJail> = jails.iter().filter(|j| !j.failed()).collect();
     let mut lowered = resolved
         .iter()
-        .zip(lower_each(&resolved, parallelism))
+        .zip(lowering_diagnostics(&resolved, parallelism))
         .peekable();
     let mut errors = 0;
     for jail in jails {
@@ -230,10 +230,10 @@ fn report_resolve_errors(
             let message = format!("jail {}: warning: {}", jail.name, e.message);
             report_at(loaded, e.origin, &message);
         }
-        let Some((_, lowered)) = lowered.next_if(|(j, _)| std::ptr::eq(**j, jail)) else {
+        let Some((_, diagnostics)) = lowered.next_if(|(j, _)| std::ptr::eq(**j, jail)) else {
             continue;
         };
-        for d in &lowered.diagnostics.0 {
+        for d in &diagnostics.0 {
             errors += usize::from(d.is_error());
             report_at(loaded, d.origin, &format!("jail {}: {d}", jail.name));
         }

@@ -22,6 +22,8 @@ mod typing;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use lower::{Lowered, expand_fstab_files, inside, lower, lower_each, lower_for_removal};
+pub use lower::{
+    Lowered, expand_fstab_files, inside, lower, lower_for_removal, lowering_diagnostics,
+};
 pub use migrate::{Migration, migrate, migrate_all, report};
 pub use plan::JailPlan;

@@ -23,14 +23,15 @@ pub fn lower(jail: &ResolvedJail) -> Lowered {
     lower_with(jail, Purpose::Create)
 }
 
-/// Lowers each jail ([`lower`]), in runs of jails on as many threads as
-/// `parallelism` allows; the results in the jails' order.
-pub fn lower_each<J: Borrow<ResolvedJail> + Sync>(
+/// What lowering each jail ([`lower`]) finds, the plans dropped as they
+/// are made: jails are lowered in runs on as many threads as
+/// `parallelism` allows; the diagnostics in the jails' order.
+pub fn lowering_diagnostics<J: Borrow<ResolvedJail> + Sync>(
     jails: &[J],
     parallelism: Parallelism,
-) -> Vec<Lowered> {
+) -> Vec<Diagnostics> {
     each_in_runs(jails, parallelism, JAILS_PER_RUN, |jail| {
-        lower(jail.borrow())
+        lower(jail.borrow()).diagnostics
     })
 }
 
