@@ -320,7 +320,7 @@ mod tests {
     /// of a later run joins the first's), nested blocks, a global jail that
     /// only the last run has.
     #[test]
-    fn halves_gather_as_one() {
+    fn runs_gather_as_one() {
         let mut both = String::new();
         let mut second_only = String::new();
         for i in 0..40 {
