@@ -9,9 +9,9 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, escaped, load, parse, print};
 use runj_translator::conf::{
-    Origin, Parallelism, ResolvedJail, evaluate, gather, resolutions, resolve, to_config,
+    Origin, Parallelism, ResolveError, evaluate, gather, resolutions, resolve_each, to_config,
 };
-use runj_translator::lowering_diagnostics;
+use runj_translator::{Diagnostics, lower};
 
 /// jail(8)'s default configuration file.
 const DEFAULT_CONF: &str = "/etc/jail.conf";
@@ -192,8 +192,8 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let jails = resolve(&loaded, parallelism);
-    let errors = report_resolve_errors(&loaded, &jails, parallelism);
+    let jails = jail_reports(&loaded, parallelism);
+    let errors = report_resolve_errors(&loaded, &jails);
     Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
@@ -201,21 +201,37 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     })
 }
 
+/// What `check` reports for one jail.
+struct JailReport {
+    name: String,
+    errors: Vec<ResolveError>,
+    not_text: Vec<ResolveError>,
+    /// What lowering it to a plan finds (bad values, unknown parameters).
+    lowered: Diagnostics,
+}
+
+/// Resolves each jail and lowers it to a plan, keeping only what is to be
+/// reported, on as many threads as `parallelism` allows.
+fn jail_reports(loaded: &Loaded, parallelism: Parallelism) -> Vec<JailReport> {
+    resolve_each(loaded, parallelism, |jail| {
+        let lowered = match jail.failed() {
+            true => Diagnostics::default(),
+            false => lower(&jail).diagnostics,
+        };
+        JailReport {
+            name: jail.name,
+            errors: jail.errors,
+            not_text: jail.not_text,
+            lowered,
+        }
+    })
+}
+
 /// Reports resolution errors, then what lowering each resolved jail to a
-/// plan finds (bad values, unknown parameters); returns the error count.
-/// Names and values that are not UTF-8 are warnings: jail(8) takes them,
-/// but a plan (and so `runj plan`, `apply`, `migrate`) cannot. The jails
-/// are lowered on as many threads as `parallelism` allows.
-fn report_resolve_errors(
-    loaded: &Loaded,
-    jails: &[ResolvedJail],
-    parallelism: Parallelism,
-) -> usize {
-    let resolved: Vec<&ResolvedJail> = jails.iter().filter(|j| !j.failed()).collect();
-    let mut lowered = resolved
-        .iter()
-        .zip(lowering_diagnostics(&resolved, parallelism))
-        .peekable();
+/// plan finds; returns the error count. Names and values that are not
+/// UTF-8 are warnings: jail(8) takes them, but a plan (and so `runj plan`,
+/// `apply`, `migrate`) cannot.
+fn report_resolve_errors(loaded: &Loaded, jails: &[JailReport]) -> usize {
     let mut errors = 0;
     for jail in jails {
         for e in &jail.errors {
@@ -230,10 +246,7 @@ fn report_resolve_errors(
             let message = format!("jail {}: warning: {}", jail.name, e.message);
             report_at(loaded, e.origin, &message);
         }
-        let Some((_, diagnostics)) = lowered.next_if(|(j, _)| std::ptr::eq(**j, jail)) else {
-            continue;
-        };
-        for d in &diagnostics.0 {
+        for d in &jail.lowered.0 {
             errors += usize::from(d.is_error());
             report_at(loaded, d.origin, &format!("jail {}: {d}", jail.name));
         }

@@ -22,8 +22,6 @@ mod typing;
 mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use lower::{
-    Lowered, expand_fstab_files, inside, lower, lower_for_removal, lowering_diagnostics,
-};
+pub use lower::{Lowered, expand_fstab_files, inside, lower, lower_for_removal};
 pub use migrate::{Migration, migrate, migrate_all, report};
 pub use plan::JailPlan;

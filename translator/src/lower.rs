@@ -2,9 +2,7 @@
 //! through the [`catalog`](crate::catalog) and checked.
 
 use crate::catalog::{self, Consumer, Type};
-use std::borrow::Borrow;
-
-use crate::conf::{Origin, Parallelism, ResolvedJail, ResolvedParam, each_in_runs};
+use crate::conf::{Origin, ResolvedJail, ResolvedParam};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::fstab;
 use crate::plan::{Address, Command, JailPlan, Mount, Written};
@@ -22,21 +20,6 @@ pub struct Lowered {
 pub fn lower(jail: &ResolvedJail) -> Lowered {
     lower_with(jail, Purpose::Create)
 }
-
-/// What lowering each jail ([`lower`]) finds, the plans dropped as they
-/// are made: jails are lowered in runs on as many threads as
-/// `parallelism` allows; the diagnostics in the jails' order.
-pub fn lowering_diagnostics<J: Borrow<ResolvedJail> + Sync>(
-    jails: &[J],
-    parallelism: Parallelism,
-) -> Vec<Diagnostics> {
-    each_in_runs(jails, parallelism, JAILS_PER_RUN, |jail| {
-        lower(jail.borrow()).diagnostics
-    })
-}
-
-/// Below this many jails a thread costs more than lowering them saves.
-pub(crate) const JAILS_PER_RUN: usize = 256;
 
 /// Lowers a jail to be removed. `jail -r` checks only jail(8)'s own
 /// parameters (freebsd/freebsd-src usr.sbin/jail/jail.c: `import_params`

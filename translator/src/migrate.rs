@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use crate::bundle::{BundleFiles, bundle_files};
 use crate::conf::{Parallelism, ResolvedJail, each_in_runs};
 use crate::diagnostic::Diagnostic;
-use crate::lower::{JAILS_PER_RUN, expand_fstab_files, lower};
+use crate::lower::{expand_fstab_files, lower};
 use crate::plan::JailPlan;
 use crate::trust::{FromAnnotation, from_annotation};
 
@@ -32,6 +32,9 @@ impl Migration {
         }
     }
 }
+
+/// Below this many jails a thread costs more than migrating them saves.
+const JAILS_PER_RUN: usize = 256;
 
 /// Migrates every jail. Two jails of the same name (jail(8) keeps
 /// duplicate blocks as separate jails and then finds either of them) would

@@ -19,6 +19,7 @@ pub use names::{KNOWN, equalopts, is_wildcard, wildcard_matches};
 pub(crate) use parallel::each_in_runs;
 pub use resolve::{
     Origin, Resolution, ResolveError, ResolvedJail, ResolvedParam, Resolver, resolutions, resolve,
+    resolve_each,
 };
 pub use runj_grammar::Parallelism;
 pub use show::{quoted_print, show_line, to_config};

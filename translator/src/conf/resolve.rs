@@ -182,13 +182,27 @@ pub fn resolutions<'a>(
 /// Every jail of a loaded configuration resolved to text
 /// ([`Resolution::into_resolved`]), in configuration order.
 pub fn resolve(loaded: &Loaded, parallelism: Parallelism) -> Vec<ResolvedJail> {
+    resolve_each(loaded, parallelism, |jail| jail)
+}
+
+/// `f` of every jail of a loaded configuration resolved to text, in
+/// configuration order: each jail is resolved and handed to `f` in runs
+/// of jails on as many threads as `parallelism` allows, and only what `f`
+/// returns is kept.
+pub fn resolve_each<R: Send>(
+    loaded: &Loaded,
+    parallelism: Parallelism,
+    f: impl Fn(ResolvedJail) -> R + Sync,
+) -> Vec<R> {
     let gathered = gather(loaded, parallelism);
     in_runs(gathered.len(), parallelism, JAILS_PER_THREAD, |run| {
         let mut resolver = gathered.resolver();
-        run.map(|i| resolver.resolve(i).into_resolved())
+        run.map(|i| f(resolver.resolve(i).into_resolved()))
             .collect::<Vec<_>>()
     })
-    .concat()
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Resolves the jails of a [`Gathered`] configuration one at a time. Most
