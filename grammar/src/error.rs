@@ -69,6 +69,18 @@ impl SyntaxError {
 impl fmt::Display for SyntaxErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SyntaxErrorKind::UnexpectedToken(token)
+                if token.first().is_some_and(|&b| b >= 0x80) =>
+            {
+                // jail(8)'s lexer returns such a byte as a negative `char`
+                // where `char` is signed, which yacc takes for the end of
+                // the input (freebsd/freebsd-src usr.sbin/jail/jaillex.l).
+                write!(
+                    f,
+                    "syntax error: unexpected `{token}`: a byte from 0x80 must be quoted \
+                     (jail(8) on amd64 stops reading the file here)"
+                )
+            }
             SyntaxErrorKind::UnexpectedToken(token) => {
                 write!(f, "syntax error: unexpected `{token}`")
             }
