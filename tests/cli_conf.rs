@@ -22,7 +22,7 @@ fn text(bytes: &[u8]) -> &str {
 }
 
 /// A temporary directory holding `t.conf` with this text.
-fn conf(contents: &str) -> tempfile::TempDir {
+fn conf(contents: impl AsRef<[u8]>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("t.conf"), contents).unwrap();
     dir
@@ -263,5 +263,115 @@ mod eval {
         let o = run_in(dir.path(), &["conf", "eval", "-f", "t.conf", "b"]);
         assert_eq!(o.status.code(), Some(0));
         assert_eq!(text(&o.stdout), "b {\n\tpath = /j/b;\n}\n");
+    }
+}
+
+/// jail.conf is bytes. The expected outputs are what FreeBSD's jail(8)
+/// front end prints for the same files (`jail -f t.conf -e '|'`, checked
+/// byte for byte).
+mod bytes {
+    use super::*;
+
+    /// ISO 8859-1 comments, escapes that decode to any byte, raw bytes in
+    /// quoted values and names.
+    const LATIN1: &[u8] = b"# Gef\xe4ngnis f\xfcr den Webserver\n\
+        www { path = /jails/www; }\n\
+        a { x = \"caf\\351\"; y = \"\\777\"; z = \"\xe4\xfc\"; w = 'a b\xe9'; }\n\
+        \"caf\xe9\" { path = \"/j/$name\"; ${v\xe4} = \"\xe4\"; host.hostname = \"${v\xe4}x\"; }\n";
+
+    #[test]
+    fn eval_passes_the_bytes_on_as_jail8_does() {
+        let dir = conf(LATIN1);
+        let o = run_in(dir.path(), &["conf", "eval", "-f", "t.conf", "-e", "|"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            o.stdout,
+            b"name=www|path=/jails/www\n\
+              name=a|x=caf\xe9|y=\xff|z=\xe4\xfc|w=\"a b\xe9\"\n\
+              name=caf\xe9|path=/j/caf\xe9|host.hostname=\xe4x\n"
+        );
+        assert!(o.stderr.is_empty());
+    }
+
+    #[test]
+    fn fmt_keeps_every_byte_of_comments_and_values() {
+        let dir = conf(LATIN1);
+        let o = run_in(dir.path(), &["conf", "fmt", "t.conf"]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(
+            o.stdout,
+            b"# Gef\xe4ngnis f\xfcr den Webserver\n\
+              www {\n\tpath = /jails/www;\n}\n\n\
+              a {\n\tx = \"caf\xe9\";\n\ty = \"\xff\";\n\tz = \"\xe4\xfc\";\n\tw = \"a b\xe9\";\n}\n\n\
+              \"caf\xe9\" {\n\tpath = /j/$name;\n\t${v\xe4} = \"\xe4\";\n\thost.hostname = ${v\xe4}x;\n}\n"
+        );
+        let again = run_with_input(&mut runj(["conf", "fmt", "--check", "-"]), &o.stdout);
+        assert_eq!(again.status.code(), Some(0), "fmt is idempotent");
+    }
+
+    /// `check` passes what jail(8) accepts, and warns that a plan cannot
+    /// hold it, naming the jail and the parameter; bytes shown escaped.
+    #[test]
+    fn check_warns_about_values_a_plan_cannot_hold() {
+        let dir = conf(b"a {\n\tpath = /j;\n\thost.hostname = \"caf\\351\";\n}\n");
+        let o = run_in(dir.path(), &["conf", "check", "t.conf"]);
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(
+            text(&o.stderr),
+            "t.conf:3:2: jail a: warning: parameter host.hostname's value: \"caf\\xe9\" is not \
+             UTF-8 text, which a jail plan and an OCI bundle hold\n\
+             3 |     host.hostname = \"caf\\351\";\n  \
+             |     ^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_shows_the_bytes_escaped() {
+        let dir = conf(b"a { x = caf\xe9; }\n");
+        let o = run_in(dir.path(), &["conf", "check", "t.conf"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            text(&o.stderr),
+            "t.conf:1:12: syntax error: unexpected `\\xe9`: a byte from 0x80 must be quoted \
+             (jail(8) on amd64 stops reading the file here)\n1 | a { x = caf\\xe9; }\n  |            ^^^^\n"
+        );
+    }
+
+    #[test]
+    fn migrate_names_the_jail_and_parameter_that_are_not_text() {
+        let dir = conf(b"a { path = /j; exec.start = \"echo \xe4\"; }\n");
+        let o = run_in(dir.path(), &["migrate", "-f", "t.conf", "-o", "out"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            text(&o.stderr)
+                .contains("a: parameter exec.start's value: \"echo \\xe4\" is not UTF-8 text"),
+            "{}",
+            text(&o.stderr)
+        );
+        assert!(!dir.path().join("out/a/config.json").exists());
+    }
+
+    /// jail(8) on amd64 reads a file that starts with a byte order mark as
+    /// empty: runj refuses it and says how to fix it, everywhere.
+    #[test]
+    fn a_byte_order_mark_is_refused() {
+        let dir = conf(b"\xef\xbb\xbfwww { path = /jails/www; }\n");
+        let eval = run_in(dir.path(), &["conf", "eval", "-f", "t.conf", "-e", "|"]);
+        assert_eq!(eval.status.code(), Some(1));
+        assert!(eval.stdout.is_empty());
+        assert_eq!(
+            text(&eval.stderr),
+            "jail: t.conf: the file starts with a UTF-8 byte order mark, which jail(8) reads as \
+             an empty file (it would start no jail); remove the mark (its first three bytes)\n"
+        );
+        let fmt = run_in(dir.path(), &["conf", "fmt", "t.conf"]);
+        assert_eq!(fmt.status.code(), Some(2));
+        assert!(text(&fmt.stderr).contains("byte order mark"));
+        assert!(fmt.stdout.is_empty());
     }
 }

@@ -50,7 +50,8 @@ fn without_spans(value: &mut serde_json::Value) {
 #[test]
 fn conf_examples_syntax_trees() {
     each_example(|path| {
-        let loaded = runj_grammar::load(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let loaded = runj_grammar::load(path, runj_grammar::Parallelism::One)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
         let mut files: serde_json::Value = loaded
             .sources
             .iter()

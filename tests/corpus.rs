@@ -92,6 +92,53 @@ fn eval_matches_jail8_on_every_corpus_file() {
     );
 }
 
+/// The corpus file `text` in ISO 8859-1: a variable with a Latin-1 value
+/// set on its first line (variables are not printed), and Latin-1 text at
+/// the end of every comment line; jail(8) prints the same for it.
+fn latin1_variant(text: &[u8]) -> Vec<u8> {
+    let mut out = b"$runj_latin1 = \"Gef\xe4ngnis f\xfcr caf\xe9 \\351\"; ".to_vec();
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let (body, end) = match line.strip_suffix(b"\n") {
+            Some(body) => (body, &b"\n"[..]),
+            None => (line, &b""[..]),
+        };
+        out.extend_from_slice(body);
+        if body.trim_ascii_start().starts_with(b"#") {
+            out.extend_from_slice(b" Gef\xe4ngnis f\xfcr den Webserver \xff");
+        }
+        out.extend_from_slice(end);
+    }
+    out
+}
+
+/// Every corpus file in ISO 8859-1 ([`latin1_variant`], its includes too,
+/// in a copy of the corpus) evaluates as jail(8) evaluated the file.
+#[test]
+fn eval_matches_jail8_on_the_latin1_variant_of_every_corpus_file() {
+    let Some(dir) = jailconf_corpus() else {
+        return;
+    };
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    let files = conf_files(&dir);
+    for conf in &files {
+        let text = std::fs::read(dir.join(conf)).expect("read the file");
+        let variant = latin1_variant(&text);
+        assert_ne!(variant, text);
+        std::fs::write(copy.path().join(conf), variant).expect("write the variant");
+    }
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|conf| compare(conf, &eval(copy.path(), conf), &expected(&dir, conf)))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} Latin-1 variants differ from jail(8):\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
+
 /// Formatting a corpus file and evaluating the result (from standard input,
 /// in the same directory, so relative includes resolve alike) prints what
 /// evaluating the file itself prints, and formatting again changes nothing;
@@ -151,8 +198,8 @@ fn scanner_agrees_with_the_grammar_on_every_corpus_file() {
     let mut checked = 0;
     for dir in [dir, examples.clone(), examples.join("jail.conf.d")] {
         for conf in conf_files(&dir) {
-            let text = std::fs::read_to_string(dir.join(&conf)).expect("read the file");
-            let scanned = runj_grammar::scan(&text);
+            let text = std::fs::read(dir.join(&conf)).expect("read the file");
+            let scanned = runj_grammar::scan(&text, runj_grammar::Parallelism::One);
             let parsed = runj_grammar::parse_with_pest(&text);
             assert_eq!(scanned.as_ref(), parsed.as_ref().ok(), "{conf}: {parsed:?}");
             checked += 1;

@@ -80,7 +80,10 @@ fn original(jail: &ResolvedJail) -> JailPlan {
 fn round_trip(jails: &[ResolvedJail], what: &str) -> Vec<String> {
     let out = tempfile::tempdir().unwrap();
     let mut failed = Vec::new();
-    for (m, jail) in migrate_all(jails).iter().zip(jails) {
+    for (m, jail) in migrate_all(jails, &Default::default(), runj_grammar::Parallelism::One)
+        .iter()
+        .zip(jails)
+    {
         let Some(config) = &m.config else {
             failed.push(m.jail.clone());
             continue;
@@ -120,8 +123,12 @@ fn every_corpus_jail_plans_back_to_itself() {
         if corpus.join("expected").join(format!("{stem}.err")).exists() {
             continue;
         }
-        let loaded = load(corpus.join(&name).to_str().unwrap()).unwrap();
-        let jails = resolve(&loaded);
+        let loaded = load(
+            corpus.join(&name).to_str().unwrap(),
+            runj_grammar::Parallelism::One,
+        )
+        .unwrap();
+        let jails = resolve(&loaded, runj_grammar::Parallelism::One);
         let failed = round_trip(&jails, &name);
         migrated += jails.len() - failed.len();
         let expected: Vec<&str> = NOT_MIGRATABLE
@@ -144,8 +151,15 @@ fn every_corpus_jail_plans_back_to_itself() {
 fn conf_examples_plan_back_to_themselves() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf-examples");
     for name in common::conf_files(&examples) {
-        let loaded = load(examples.join(&name).to_str().unwrap()).unwrap();
-        assert!(round_trip(&resolve(&loaded), &name).is_empty(), "{name}");
+        let loaded = load(
+            examples.join(&name).to_str().unwrap(),
+            runj_grammar::Parallelism::One,
+        )
+        .unwrap();
+        assert!(
+            round_trip(&resolve(&loaded, runj_grammar::Parallelism::One), &name).is_empty(),
+            "{name}"
+        );
     }
 }
 
@@ -202,8 +216,8 @@ proptest! {
             names.push(name.clone());
             text.push_str(&format!("{name} {{\n\t{}\n}}\n", statements.join("\n\t")));
         }
-        let loaded = load_text("generated.conf", text.clone(), false).unwrap();
-        let jails = resolve(&loaded);
+        let loaded = load_text("generated.conf", text.clone().into(), false, runj_grammar::Parallelism::One).unwrap();
+        let jails = resolve(&loaded, runj_grammar::Parallelism::One);
         let usable: Vec<ResolvedJail> = jails.into_iter().filter(|j| lower(j).plan.is_some()).collect();
         let failed = round_trip(&usable, &text);
         prop_assert!(failed.is_empty(), "{text}: {failed:?}");

@@ -89,8 +89,9 @@ fn dry_run_traces_equal_jail8s() {
 
 /// The plans of a jail.conf, for creation and for removal.
 fn plans(file: &Path) -> Vec<(Option<JailPlan>, Option<JailPlan>)> {
-    let loaded = runj_grammar::load(file.to_str().unwrap()).unwrap();
-    resolve(&loaded)
+    let loaded =
+        runj_grammar::load(file.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap();
+    resolve(&loaded, runj_grammar::Parallelism::One)
         .iter()
         .map(|j| {
             let usable = |p: Option<JailPlan>| p.filter(|p| p.mounts.fstab_files.is_empty());
@@ -153,7 +154,13 @@ fn the_run_takes_the_printed_steps_for_every_corpus_jail() {
     };
     let compared: usize = conf_files(&corpus)
         .iter()
-        .filter(|f| runj_grammar::load(corpus.join(f).to_str().unwrap()).is_ok())
+        .filter(|f| {
+            runj_grammar::load(
+                corpus.join(f).to_str().unwrap(),
+                runj_grammar::Parallelism::One,
+            )
+            .is_ok()
+        })
         .map(|f| recorded_equals_printed(&corpus.join(f)))
         .sum();
     assert!(compared >= 180, "only {compared} sequences");

@@ -4,11 +4,12 @@
 //! file. Comments are kept as items so that the canonical printer can put them
 //! back; layout beyond "a blank line stood here" is not kept.
 //!
-//! Names and texts are [`Text`]s, which keep up to 24 bytes in place, and a
-//! statement's values and a value's pieces are kept in place when there is
-//! one: most statements of a jail.conf take no allocation at all.
+//! Names, texts and comments are bytes, as jail(8) reads them: [`Text`]s,
+//! which keep up to 16 bytes in place. A statement's values and a value's
+//! pieces are kept in place when there is one: most statements of a
+//! jail.conf take no allocation at all.
 
-pub use compact_str::CompactString as Text;
+pub use crate::text::Text;
 use serde::Serialize;
 use smallvec::SmallVec;
 
@@ -118,7 +119,7 @@ pub struct Include {
 /// A comment, verbatim including its markers (`#`, `//`, `/* */`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Comment {
-    pub text: String,
+    pub text: Text,
     /// It followed a statement on the same line.
     pub trailing: bool,
 }
@@ -133,9 +134,9 @@ impl Value {
     }
 
     /// The variable references in this value, in order.
-    pub fn vars(&self) -> impl Iterator<Item = &str> {
+    pub fn vars(&self) -> impl Iterator<Item = &[u8]> {
         self.pieces.iter().filter_map(|p| match p {
-            Piece::Var { name, .. } => Some(name.as_str()),
+            Piece::Var { name, .. } => Some(name.as_bytes()),
             Piece::Text(_) => None,
         })
     }

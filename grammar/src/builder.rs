@@ -33,7 +33,7 @@ struct OpenBlock {
 }
 
 pub(crate) struct Builder<'s> {
-    src: &'s str,
+    src: &'s [u8],
     errors: Vec<SyntaxError>,
     open: Vec<OpenBlock>,
     /// The top-level items, then those of each open block in turn: a block's
@@ -45,13 +45,13 @@ pub(crate) struct Builder<'s> {
 }
 
 impl<'s> Builder<'s> {
-    pub(crate) fn new(src: &'s str) -> Self {
+    pub(crate) fn new(src: &'s [u8]) -> Self {
         Builder::resume(src, 0)
     }
 
     /// A builder that goes on from byte `last_end` of `src`, where the last
     /// token before the statements it is given ended, at the top level.
-    pub(crate) fn resume(src: &'s str, last_end: usize) -> Self {
+    pub(crate) fn resume(src: &'s [u8], last_end: usize) -> Self {
         Builder {
             src,
             errors: Vec::new(),
@@ -64,7 +64,7 @@ impl<'s> Builder<'s> {
         }
     }
 
-    pub(crate) fn src(&self) -> &'s str {
+    pub(crate) fn src(&self) -> &'s [u8] {
         self.src
     }
 
@@ -93,7 +93,7 @@ impl<'s> Builder<'s> {
     /// one of the lines strictly between the line the last token ended on
     /// and the line `start` is on is blank (or holds a lone `;`).
     fn blank_before(&self, start: usize) -> bool {
-        let gap = &self.src.as_bytes()[self.last_end.min(start)..start];
+        let gap = &self.src[self.last_end.min(start)..start];
         // Mostly a line break and an indentation: no line in between.
         let (Some(first), Some(last)) = (
             gap.iter().position(|&b| b == b'\n'),
@@ -134,12 +134,12 @@ impl<'s> Builder<'s> {
     pub(crate) fn comment(&mut self, span: Span, hoisted: bool) {
         let trailing = !hoisted
             && self.last_end > 0
-            && !self.src.as_bytes()[self.last_end.min(span.start)..span.start].contains(&b'\n')
+            && !self.src[self.last_end.min(span.start)..span.start].contains(&b'\n')
             && self
                 .current_items()
                 .last()
                 .is_some_and(|i| !matches!(i.kind, ItemKind::Comment(_)));
-        let text = self.src[span.start..span.end].trim_end().to_string();
+        let text = Text::from(self.src[span.start..span.end].trim_ascii_end());
         self.push(ItemKind::Comment(Comment { text, trailing }), span);
     }
 
@@ -207,18 +207,6 @@ impl<'s> Builder<'s> {
             span,
         );
     }
-
-    /// The decoded text of a name or value piece, or an error where it is
-    /// not UTF-8.
-    pub(crate) fn utf8(&mut self, bytes: &[u8], span: Span) -> Option<Text> {
-        match Text::from_utf8(bytes) {
-            Ok(s) => Some(s),
-            Err(_) => {
-                self.error(SyntaxErrorKind::InvalidUtf8, span);
-                None
-            }
-        }
-    }
 }
 
 /// A value being read, piece by piece: its extent so far, its literal text
@@ -253,73 +241,67 @@ impl ValueText {
     }
 
     /// Literal text needing no decoding (an unquoted word).
-    pub(crate) fn push_verbatim(&mut self, text: &str) {
-        self.text.extend_from_slice(text.as_bytes());
+    pub(crate) fn push_verbatim(&mut self, text: &[u8]) {
+        self.text.extend_from_slice(text);
     }
 
     /// The raw text of a lexical piece (quoted text without its quotes, an
     /// escape), decoded. Each piece is decoded on its own: jail(8) keeps
     /// each as a C string, so a NUL ends that piece only.
-    pub(crate) fn push_raw(&mut self, raw: &str) {
+    pub(crate) fn push_raw(&mut self, raw: &[u8]) {
         // Text without a backslash or a NUL decodes to itself.
-        if raw.bytes().any(|b| b == b'\\' || b == 0) {
+        if raw.iter().any(|&b| b == b'\\' || b == 0) {
             self.text.extend_from_slice(&unescape(raw));
         } else {
-            self.text.extend_from_slice(raw.as_bytes());
+            self.text.extend_from_slice(raw);
         }
     }
 
     /// A `$name` or `${name}` reference (`name` decoded) at `span`.
-    pub(crate) fn push_var(&mut self, builder: &mut Builder<'_>, name: Text, span: Span) {
-        if !self.text.is_empty() {
-            if let Some(t) = builder.utf8(&self.text, span) {
-                self.pieces.push(Piece::Text(t));
-            }
-            self.text.clear();
-        }
+    pub(crate) fn push_var(&mut self, name: Text, span: Span) {
+        self.flush();
         self.pieces.push(Piece::Var { name, span });
     }
 
-    /// The value, or `None` (and an error) where its text is not UTF-8.
-    pub(crate) fn finish(self, builder: &mut Builder<'_>) -> Option<Value> {
+    /// The value.
+    pub(crate) fn finish(mut self) -> Value {
+        self.flush();
         let span = Span::new(self.start, self.end);
-        let pieces = self.into_pieces(builder)?;
-        Some(Value { pieces, span })
+        Value {
+            pieces: self.pieces,
+            span,
+        }
     }
 
     /// A name's text: a name is one piece, either text or a single variable.
-    pub(crate) fn into_name(self, builder: &mut Builder<'_>) -> Option<Text> {
-        match self.into_pieces(builder)?.pop() {
-            Some(Piece::Text(name) | Piece::Var { name, .. }) => Some(name),
-            None => Some(Text::default()),
+    pub(crate) fn into_name(mut self) -> Text {
+        self.flush();
+        match self.pieces.pop() {
+            Some(Piece::Text(name) | Piece::Var { name, .. }) => name,
+            None => Text::default(),
         }
     }
 
-    /// The pieces, the text not yet flushed last.
-    fn into_pieces(mut self, builder: &mut Builder<'_>) -> Option<Pieces> {
+    /// The literal text read since the last variable becomes a piece.
+    fn flush(&mut self) {
         if !self.text.is_empty() {
-            let span = Span::new(self.start, self.end);
-            self.pieces
-                .push(Piece::Text(builder.utf8(&self.text, span)?));
+            self.pieces.push(Piece::Text(Text::from(&self.text[..])));
+            self.text.clear();
         }
-        Some(self.pieces)
     }
 }
 
 /// The decoded name of a `$name` or `${name}` reference.
-pub(crate) fn var_name(reference: &str) -> Text {
-    match reference.strip_prefix("${") {
-        Some(braced) => {
-            let raw = &braced[..braced.len() - 1];
-            Text::from_utf8_lossy(&unescape(raw))
-        }
+pub(crate) fn var_name(reference: &[u8]) -> Text {
+    match reference.strip_prefix(b"${") {
+        Some(braced) => Text::from(unescape(&braced[..braced.len() - 1])),
         None => Text::from(&reference[1..]),
     }
 }
 
 /// flex's `yylineno` once it has read up to byte `end`.
-pub(crate) fn line_after(src: &str, end: usize) -> usize {
-    1 + src.as_bytes()[..end.min(src.len())]
+pub(crate) fn line_after(src: &[u8], end: usize) -> usize {
+    1 + src[..end.min(src.len())]
         .iter()
         .filter(|&&b| b == b'\n')
         .count()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::ast::Span;
+use crate::ast::{Span, Text};
 
 /// One problem found while reading a jail.conf file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct SyntaxError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyntaxErrorKind {
     /// The parser cannot use this token here (yacc's "syntax error").
-    UnexpectedToken(String),
+    UnexpectedToken(Text),
     /// The file ended inside a statement or block.
     UnexpectedEof,
     UnterminatedComment,
@@ -26,9 +26,13 @@ pub enum SyntaxErrorKind {
     UnterminatedVariable,
     /// `.include` with a variable reference in its pattern.
     VariableInInclude,
-    /// Escapes decoded to bytes that are not UTF-8 (runj keeps text as UTF-8;
-    /// jail(8) would pass the raw bytes on).
-    InvalidUtf8,
+    /// The text starts with a UTF-8 byte order mark. jail(8)'s lexer
+    /// returns a byte outside quotes as its token, a `char`, which is
+    /// negative for 0xEF where `char` is signed (amd64); yacc takes a
+    /// negative token for the end of the input, so jail(8) reads such a
+    /// file as empty and starts nothing (freebsd/freebsd-src
+    /// usr.sbin/jail/jaillex.l `<_>. return yytext[0];`). runj refuses it.
+    ByteOrderMark,
     /// Blocks nested deeper than [`crate::MAX_NESTING`].
     TooDeep,
 }
@@ -56,9 +60,8 @@ impl SyntaxError {
             SyntaxErrorKind::VariableInInclude => {
                 format!("{file} line {line}: variables not permitted in '.include' filename")
             }
-            SyntaxErrorKind::InvalidUtf8 | SyntaxErrorKind::TooDeep => {
-                format!("{file} line {line}: {}", self.kind)
-            }
+            SyntaxErrorKind::ByteOrderMark => format!("{file}: {}", self.kind),
+            SyntaxErrorKind::TooDeep => format!("{file} line {line}: {}", self.kind),
         }
     }
 }
@@ -66,6 +69,18 @@ impl SyntaxError {
 impl fmt::Display for SyntaxErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SyntaxErrorKind::UnexpectedToken(token)
+                if token.first().is_some_and(|&b| b >= 0x80) =>
+            {
+                // jail(8)'s lexer returns such a byte as a negative `char`
+                // where `char` is signed, which yacc takes for the end of
+                // the input (freebsd/freebsd-src usr.sbin/jail/jaillex.l).
+                write!(
+                    f,
+                    "syntax error: unexpected `{token}`: a byte from 0x80 must be quoted \
+                     (jail(8) on amd64 stops reading the file here)"
+                )
+            }
             SyntaxErrorKind::UnexpectedToken(token) => {
                 write!(f, "syntax error: unexpected `{token}`")
             }
@@ -76,7 +91,10 @@ impl fmt::Display for SyntaxErrorKind {
             SyntaxErrorKind::VariableInInclude => {
                 f.write_str("variables not permitted in '.include' filename")
             }
-            SyntaxErrorKind::InvalidUtf8 => f.write_str("escape sequences decode to invalid UTF-8"),
+            SyntaxErrorKind::ByteOrderMark => f.write_str(
+                "the file starts with a UTF-8 byte order mark, which jail(8) reads as an \
+                 empty file (it would start no jail); remove the mark (its first three bytes)",
+            ),
             SyntaxErrorKind::TooDeep => {
                 write!(f, "blocks nested more than {} deep", crate::MAX_NESTING)
             }

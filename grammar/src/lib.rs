@@ -1,6 +1,6 @@
 //! The jail.conf language of FreeBSD's jail(8).
 //!
-//! - [`parse`] reads one file into a typed [`Config`] with byte spans and
+//! - [`parse`] reads one file (bytes, as jail(8) does) into a typed [`Config`] with byte spans and
 //!   comments: the pest grammar `jailconf.pest` defines the language
 //!   ([`parse_with_pest`]), and a fast scanner ([`scan`]) reads the texts it
 //!   can to the same tree;
@@ -17,9 +17,11 @@ mod builder;
 pub mod diagnostic;
 mod error;
 mod loader;
+mod parallelism;
 mod parser;
 mod printer;
 mod scanner;
+mod text;
 mod unescape;
 
 pub use ast::{
@@ -29,6 +31,8 @@ pub use ast::{
 pub use builder::MAX_NESTING;
 pub use error::{ParseError, SyntaxError, SyntaxErrorKind};
 pub use loader::{LoadError, Loaded, MAX_INCLUDE_DEPTH, STDIN, Source, load, load_text, strerror};
-pub use parser::{parse, parse_with_pest};
+pub use parallelism::Parallelism;
+pub use parser::{parse, parse_in, parse_with_pest};
 pub use printer::{print, print_name, print_value};
 pub use scanner::scan;
+pub use text::escaped;

@@ -6,7 +6,9 @@ use std::io::{self, Read as _};
 
 use crate::ast::{Config, ItemKind, Piece};
 use crate::error::ParseError;
-use crate::parser::parse;
+use crate::parallelism::Parallelism;
+use crate::parser::parse_in;
+use crate::text::escaped;
 
 /// jail(8)'s `MAX_INCLUDE_DEPTH`.
 pub const MAX_INCLUDE_DEPTH: usize = 32;
@@ -14,12 +16,13 @@ pub const MAX_INCLUDE_DEPTH: usize = 32;
 /// The path that means standard input, as for `jail -f -`.
 pub const STDIN: &str = "-";
 
-/// One file read: the name it is reported under, its text and its tree.
+/// One file read: the name it is reported under, its text (bytes, as
+/// jail(8) reads it) and its tree.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// The path as jail(8) names it in messages (`STDIN` for standard input).
     pub name: String,
-    pub text: String,
+    pub text: Vec<u8>,
     pub config: Config,
 }
 
@@ -39,7 +42,7 @@ pub enum LoadError {
     #[error("{}", .error.errors.first().map(|e| e.jail_message(.name)).unwrap_or_default())]
     Syntax {
         name: String,
-        text: String,
+        text: Vec<u8>,
         error: ParseError,
     },
     #[error("maximum include depth exceeded")]
@@ -59,20 +62,28 @@ impl LoadError {
     }
 }
 
-/// Reads `path` (or standard input for `-`) and every file it includes.
-pub fn load(path: &str) -> Result<Loaded, LoadError> {
+/// Reads `path` (or standard input for `-`) and every file it includes,
+/// each file on up to as many threads as `parallelism` allows.
+pub fn load(path: &str, parallelism: Parallelism) -> Result<Loaded, LoadError> {
     let is_stdin = path == STDIN;
     let text = if is_stdin { read_stdin()? } else { read(path)? };
-    load_text(if is_stdin { "STDIN" } else { path }, text, is_stdin)
+    let name = if is_stdin { "STDIN" } else { path };
+    load_text(name, text, is_stdin, parallelism)
 }
 
 /// Loads a configuration whose main file's text is already in memory.
 /// `name` is used for messages and as the base of relative includes unless
 /// `is_stdin`, in which case they are relative to the working directory.
-pub fn load_text(name: &str, text: String, is_stdin: bool) -> Result<Loaded, LoadError> {
+pub fn load_text(
+    name: &str,
+    text: Vec<u8>,
+    is_stdin: bool,
+    parallelism: Parallelism,
+) -> Result<Loaded, LoadError> {
     let mut loader = Loader {
         sources: Vec::new(),
         depth: 0,
+        parallelism,
     };
     loader.add(name.to_string(), text, is_stdin)?;
     Ok(Loaded {
@@ -83,12 +94,13 @@ pub fn load_text(name: &str, text: String, is_stdin: bool) -> Result<Loaded, Loa
 struct Loader {
     sources: Vec<Source>,
     depth: usize,
+    parallelism: Parallelism,
 }
 
 impl Loader {
     /// Parses one file, expands its includes, and returns its index.
-    fn add(&mut self, name: String, text: String, is_stdin: bool) -> Result<usize, LoadError> {
-        let mut config = match parse(&text) {
+    fn add(&mut self, name: String, text: Vec<u8>, is_stdin: bool) -> Result<usize, LoadError> {
+        let mut config = match parse_in(&text, self.parallelism) {
             Ok(config) => config,
             Err(error) => return Err(LoadError::Syntax { name, text, error }),
         };
@@ -110,7 +122,7 @@ impl Loader {
                 ItemKind::Block(block) => self.expand(&mut block.items, base)?,
                 ItemKind::Include(include) => {
                     for pattern in &include.patterns {
-                        let pattern = literal(&pattern.pieces);
+                        let pattern = literal(&pattern.pieces)?;
                         include.files.extend(self.include(&pattern, base)?);
                     }
                 }
@@ -134,7 +146,7 @@ impl Loader {
         };
         let mut ids = Vec::new();
         if is_glob(&path) {
-            for file in glob_sorted(&path) {
+            for file in glob_sorted(&path)? {
                 let text = read(&file)?;
                 ids.push(self.add(file, text, false)?);
             }
@@ -147,14 +159,25 @@ impl Loader {
     }
 }
 
-fn literal(pieces: &[Piece]) -> String {
-    pieces
+/// An include pattern's text. File names are read as UTF-8 here (the
+/// `glob` crate matches `&str` patterns): one that is not is an error.
+fn literal(pieces: &[Piece]) -> Result<String, LoadError> {
+    let bytes: Vec<u8> = pieces
         .iter()
-        .map(|p| match p {
-            Piece::Text(t) => t.as_str(),
-            Piece::Var { .. } => "",
+        .flat_map(|p| match p {
+            Piece::Text(t) => t.as_bytes(),
+            Piece::Var { .. } => &[],
         })
-        .collect()
+        .copied()
+        .collect();
+    String::from_utf8(bytes).map_err(|e| not_utf8(&escaped(e.as_bytes())))
+}
+
+fn not_utf8(path: &str) -> LoadError {
+    LoadError::Io {
+        path: path.to_string(),
+        message: "an included file's name must be UTF-8".to_string(),
+    }
 }
 
 /// glob(3) sets `GLOB_MAGCHAR` for `*`, `?` and a bracket expression.
@@ -162,38 +185,32 @@ fn is_glob(path: &str) -> bool {
     path.contains(['*', '?']) || path.find('[').is_some_and(|i| path[i..].contains(']'))
 }
 
-fn glob_sorted(pattern: &str) -> Vec<String> {
+fn glob_sorted(pattern: &str) -> Result<Vec<String>, LoadError> {
     let options = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
         require_literal_leading_dot: true,
     };
     let Ok(paths) = glob::glob_with(pattern, options) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let mut files: Vec<String> = paths
-        .filter_map(Result::ok)
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let mut files = Vec::new();
+    for path in paths.filter_map(Result::ok) {
+        let path = path.into_os_string().into_string();
+        files.push(path.map_err(|p| not_utf8(&p.to_string_lossy()))?);
+    }
     files.sort();
-    files
+    Ok(files)
 }
 
-fn read(path: &str) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
-    String::from_utf8(bytes).map_err(|e| LoadError::Io {
-        path: path.to_string(),
-        message: format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ),
-    })
+fn read(path: &str) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|e| io_error(path, &e))
 }
 
-fn read_stdin() -> Result<String, LoadError> {
-    let mut text = String::new();
+fn read_stdin() -> Result<Vec<u8>, LoadError> {
+    let mut text = Vec::new();
     io::stdin()
-        .read_to_string(&mut text)
+        .read_to_end(&mut text)
         .map_err(|e| io_error("STDIN", &e))?;
     Ok(text)
 }

@@ -1,6 +1,14 @@
 //! The pest facade: the only module that sees pest pairs. It reads a text
 //! with the grammar of `jailconf.pest` into the tree [`Builder`], and turns
 //! a failed parse into the [`SyntaxError`]s jail(8) would report.
+//!
+//! jail.conf is bytes; pest reads `&str`. pest is given the text's shadow
+//! ([`shadow`]), of the same length, in which every byte from 0x80 is DEL
+//! (0x7F): the grammar treats DEL exactly as it treats those bytes (not a
+//! word character, text inside quotes and comments, one byte after a
+//! backslash, as flex does), so the shadow parses as the text does, at the
+//! same offsets. Names, values, comments and tokens are then taken from the
+//! text itself by their spans, never from the shadow.
 
 use pest::Parser as _;
 use pest::iterators::Pair;
@@ -8,6 +16,7 @@ use pest::iterators::Pair;
 use crate::ast::{Config, Name, Op, Param, Span, Text, Values};
 use crate::builder::{Builder, ValueText, line_after, var_name};
 use crate::error::{ParseError, SyntaxError, SyntaxErrorKind};
+use crate::parallelism::Parallelism;
 use crate::scanner;
 
 #[derive(pest_derive::Parser)]
@@ -21,8 +30,20 @@ struct JailConfParser;
 /// The fast scanner ([`scan`](crate::scan)) reads the text when it can;
 /// otherwise, and for every error, the pest grammar does. The result is the
 /// same either way.
-pub fn parse(src: &str) -> Result<Config, ParseError> {
-    match scanner::scan(src) {
+///
+/// A text that starts with a UTF-8 byte order mark is refused
+/// ([`SyntaxErrorKind::ByteOrderMark`]). Everything runs on the calling
+/// thread ([`parse_in`] may use more).
+pub fn parse(src: &[u8]) -> Result<Config, ParseError> {
+    parse_in(src, Parallelism::One)
+}
+
+/// [`parse`], a large text read on up to two threads when `parallelism`
+/// allows them.
+pub fn parse_in(src: &[u8], parallelism: Parallelism) -> Result<Config, ParseError> {
+    // The scanner gives up on a byte order mark, as on any byte from 0x80
+    // outside quotes.
+    match scanner::scan(src, parallelism) {
         Some(config) => Ok(config),
         None => parse_with_pest(src),
     }
@@ -30,7 +51,16 @@ pub fn parse(src: &str) -> Result<Config, ParseError> {
 
 /// Parses one jail.conf file with the pest grammar alone: the definition of
 /// the language, which [`parse`] agrees with.
-pub fn parse_with_pest(src: &str) -> Result<Config, ParseError> {
+pub fn parse_with_pest(src: &[u8]) -> Result<Config, ParseError> {
+    if src.starts_with(BOM) {
+        return Err(ParseError {
+            errors: vec![SyntaxError {
+                kind: SyntaxErrorKind::ByteOrderMark,
+                span: Span::new(0, BOM.len()),
+                jail_line: 1,
+            }],
+        });
+    }
     parse_text(src, true).map_err(|mut errors| {
         errors.sort_by_key(|e| e.span.start);
         // yacc reports one syntax error: its recovery (`param: error`) then
@@ -56,13 +86,26 @@ pub fn parse_with_pest(src: &str) -> Result<Config, ParseError> {
 /// text's tree.
 const CHUNK: usize = 64 * 1024;
 
-fn parse_text(src: &str, recover: bool) -> Result<Config, Vec<SyntaxError>> {
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// `src` with every byte from 0x80 turned to DEL: what pest reads.
+fn shadow(src: &[u8]) -> String {
+    let ascii = src
+        .iter()
+        .map(|&b| if b < 0x80 { b } else { 0x7f })
+        .collect();
+    String::from_utf8(ascii).expect("ASCII is UTF-8")
+}
+
+fn parse_text(src: &[u8], recover: bool) -> Result<Config, Vec<SyntaxError>> {
+    let shadow = shadow(src);
     let mut builder = Builder::new(src);
     let (mut start, mut len) = (0, CHUNK);
     loop {
         let end = line_end_after(src, start + len);
         let last = end == src.len();
-        match JailConfParser::parse(Rule::config, &src[start..end]) {
+        match JailConfParser::parse(Rule::config, &shadow[start..end]) {
             Ok(mut pairs) => {
                 let config = pairs.next().expect("the config rule yields one pair");
                 let mut walker = Walker {
@@ -92,7 +135,7 @@ fn parse_text(src: &str, recover: bool) -> Result<Config, Vec<SyntaxError>> {
                         pest::error::InputLocation::Pos(p) => p,
                         pest::error::InputLocation::Span((p, _)) => p,
                     };
-                let lexed = lex(src);
+                let lexed = lex(src, &shadow);
                 if recover && !lexed.errors.is_empty() {
                     // jail(8)'s lexer reports a malformed token and reads on
                     // as if it were white space: do the same, then parse
@@ -112,14 +155,13 @@ fn parse_text(src: &str, recover: bool) -> Result<Config, Vec<SyntaxError>> {
 }
 
 /// The end of the line `at` is on (past its line break), or of the text.
-fn line_end_after(src: &str, at: usize) -> usize {
-    let bytes = src.as_bytes();
+fn line_end_after(bytes: &[u8], at: usize) -> usize {
     match bytes
         .get(at..)
         .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
     {
         Some(i) => at + i + 1,
-        None => src.len(),
+        None => bytes.len(),
     }
 }
 
@@ -127,7 +169,7 @@ fn line_end_after(src: &str, at: usize) -> usize {
 /// the piece of text being parsed, which starts at `offset`.
 struct Walker<'s, 'b> {
     builder: &'b mut Builder<'s>,
-    src: &'s str,
+    src: &'s [u8],
     offset: usize,
 }
 
@@ -137,7 +179,13 @@ impl<'s> Walker<'s, '_> {
         Span::new(self.offset + s.start(), self.offset + s.end())
     }
 
-    fn statement(&mut self, pair: Pair<'s, Rule>) {
+    /// The bytes of the text that `pair` read (in the shadow).
+    fn bytes(&self, pair: &Pair<'_, Rule>) -> &'s [u8] {
+        let span = self.span(pair);
+        &self.src[span.start..span.end]
+    }
+
+    fn statement(&mut self, pair: Pair<'_, Rule>) {
         let span = self.span(&pair);
         match pair.as_rule() {
             Rule::comment => self.builder.comment(span, false),
@@ -153,7 +201,7 @@ impl<'s> Walker<'s, '_> {
     /// pieces of its values in source order. Comments that stand inside a
     /// statement are hoisted before it on lines of their own, in source
     /// order.
-    fn named_statement(&mut self, pair: Pair<'s, Rule>) {
+    fn named_statement(&mut self, pair: Pair<'_, Rule>) {
         let span = self.span(&pair);
         let children = pair.into_inner();
         // At most one value per child but the head.
@@ -162,7 +210,7 @@ impl<'s> Walker<'s, '_> {
         let head = children.next().expect("a statement has a head");
         // The operator is the first character after the head, past blanks
         // and the comments there.
-        let bytes = self.src.as_bytes();
+        let bytes = self.src;
         let mut at = self.span(&head).end;
         loop {
             while matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
@@ -207,7 +255,7 @@ impl<'s> Walker<'s, '_> {
                 Some(v) if v.end() == child_span.start => v,
                 _ => {
                     if let Some(done) = value.take() {
-                        values.extend(done.finish(self.builder));
+                        values.push(done.finish());
                     }
                     value.insert(ValueText::new(child_span.start))
                 }
@@ -216,7 +264,7 @@ impl<'s> Walker<'s, '_> {
             self.piece(child, current);
         }
         if let Some(done) = value {
-            values.extend(done.finish(self.builder));
+            values.push(done.finish());
         }
         let param = Param {
             name,
@@ -231,35 +279,34 @@ impl<'s> Walker<'s, '_> {
     /// with a variable inside lexes as several pieces in jail(8), which is a
     /// syntax error at the variable. Also tells whether the name is a
     /// variable's (`$name`).
-    fn name(&mut self, piece: Pair<'s, Rule>) -> Option<(Name, bool)> {
+    fn name(&mut self, piece: Pair<'_, Rule>) -> Option<(Name, bool)> {
         let span = self.span(&piece);
         let is_variable = piece.as_rule() == Rule::var_ref;
         if piece.as_rule() == Rule::word {
             // The common case: plain ASCII, nothing to decode.
-            let text = Text::from(piece.as_str());
+            let text = Text::from(self.bytes(&piece));
             return Some((Name { text, span }, false));
         }
         if let Some(var) = first_var(&piece) {
             let var_span = self.span(&var);
-            self.builder.error(
-                SyntaxErrorKind::UnexpectedToken(var.as_str().to_string()),
-                var_span,
-            );
+            let token = Text::from(self.bytes(&var));
+            self.builder
+                .error(SyntaxErrorKind::UnexpectedToken(token), var_span);
             return None;
         }
         let mut text = ValueText::new(span.start);
         self.piece(piece, &mut text);
-        let text = text.into_name(self.builder)?;
+        let text = text.into_name();
         Some((Name { text, span }, is_variable))
     }
 
     /// Adds one lexical piece to a value.
-    fn piece(&mut self, pair: Pair<'s, Rule>, value: &mut ValueText) {
+    fn piece(&mut self, pair: Pair<'_, Rule>, value: &mut ValueText) {
         match pair.as_rule() {
-            Rule::word => value.push_verbatim(pair.as_str()),
-            Rule::escape | Rule::single_char | Rule::dq_text => value.push_raw(pair.as_str()),
+            Rule::word => value.push_verbatim(self.bytes(&pair)),
+            Rule::escape | Rule::single_char | Rule::dq_text => value.push_raw(self.bytes(&pair)),
             Rule::single_quoted | Rule::plain_quoted => {
-                let quoted = pair.as_str();
+                let quoted = self.bytes(&pair);
                 value.push_raw(&quoted[1..quoted.len() - 1]);
             }
             Rule::double_quoted => {
@@ -269,7 +316,7 @@ impl<'s> Walker<'s, '_> {
             }
             Rule::var_ref | Rule::dq_var => {
                 let span = self.span(&pair);
-                value.push_var(self.builder, var_name(pair.as_str()), span);
+                value.push_var(var_name(self.bytes(&pair)), span);
             }
             Rule::bad_dq_var => self
                 .builder
@@ -284,11 +331,12 @@ impl<'s> Walker<'s, '_> {
 struct Lexed {
     errors: Vec<SyntaxError>,
     /// (span, text as flex would hold it in `yytext`) of each token.
-    tokens: Vec<(Span, String)>,
+    tokens: Vec<(Span, Text)>,
 }
 
-fn lex(src: &str) -> Lexed {
-    let pairs = JailConfParser::parse(Rule::tokens, src)
+/// Lexes `src`, reading its `shadow`.
+fn lex(src: &[u8], shadow: &str) -> Lexed {
+    let pairs = JailConfParser::parse(Rule::tokens, shadow)
         .expect("every input lexes")
         .next()
         .expect("the tokens rule yields one pair");
@@ -316,7 +364,10 @@ fn lex(src: &str) -> Lexed {
                         jail_line: line_after(src, var_span.end),
                     });
                 }
-                lexed.tokens.push((span, first_lexeme(&token).to_string()));
+                let lexeme = first_lexeme(&token);
+                lexed
+                    .tokens
+                    .push((span, Text::from(&src[lexeme.start..lexeme.end])));
                 continue;
             }
         };
@@ -332,7 +383,7 @@ fn lex(src: &str) -> Lexed {
 impl Lexed {
     /// The syntax error yacc reports when the parse fails at byte `pos`:
     /// the token there, or the end of the file.
-    fn error_at(&self, src: &str, pos: usize) -> SyntaxError {
+    fn error_at(&self, src: &[u8], pos: usize) -> SyntaxError {
         match self.tokens.iter().find(|(span, _)| span.end > pos) {
             Some((span, text)) => SyntaxError {
                 kind: SyntaxErrorKind::UnexpectedToken(text.clone()),
@@ -350,8 +401,8 @@ impl Lexed {
 
 /// `src` with the bytes of each error token turned to spaces (newlines kept,
 /// so offsets and line numbers stay put).
-fn blank(src: &str, errors: &[SyntaxError]) -> String {
-    let mut bytes = src.as_bytes().to_vec();
+fn blank(src: &[u8], errors: &[SyntaxError]) -> Vec<u8> {
+    let mut bytes = src.to_vec();
     for e in errors {
         for b in &mut bytes[e.span.start..e.span.end] {
             if *b != b'\n' {
@@ -359,15 +410,16 @@ fn blank(src: &str, errors: &[SyntaxError]) -> String {
             }
         }
     }
-    String::from_utf8(bytes).expect("blanking keeps UTF-8 valid")
+    bytes
 }
 
-/// The text flex would hold in `yytext` for this token: a double-quoted
-/// string is cut at its first variable.
-fn first_lexeme<'s>(token: &Pair<'s, Rule>) -> &'s str {
+/// Where the text flex would hold in `yytext` for this token stands: a
+/// double-quoted string is cut at its first variable.
+fn first_lexeme(token: &Pair<'_, Rule>) -> Span {
+    let span = span_of(token);
     match first_var(token) {
-        Some(var) => &token.get_input()[token.as_span().start()..var.as_span().start()],
-        None => token.as_str(),
+        Some(var) => Span::new(span.start, var.as_span().start()),
+        None => span,
     }
 }
 

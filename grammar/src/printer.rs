@@ -5,20 +5,21 @@
 //! had one. Values are printed bare when every character is safe outside
 //! quotes, otherwise double-quoted with escapes, so that reading the output
 //! back gives the same tree (`parse(print(c))` equals `c` but for spans and
-//! layout) and printing is idempotent.
+//! layout) and printing is idempotent. Bytes that are not ASCII are printed
+//! as they are, inside quotes, and comments are printed byte for byte.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use crate::ast::{Config, Item, ItemKind, Op, Param, Piece, Value};
 
 /// Prints a whole file.
-pub fn print(config: &Config) -> String {
-    let mut out = String::new();
+pub fn print(config: &Config) -> Vec<u8> {
+    let mut out = Vec::new();
     print_items(&mut out, &config.items, 0);
     out
 }
 
-fn print_items(out: &mut String, items: &[Item], depth: usize) {
+fn print_items(out: &mut Vec<u8>, items: &[Item], depth: usize) {
     let mut previous: Option<&Item> = None;
     for item in items {
         if let ItemKind::Comment(c) = &item.kind
@@ -26,7 +27,9 @@ fn print_items(out: &mut String, items: &[Item], depth: usize) {
             && previous.is_some()
         {
             out.pop();
-            let _ = writeln!(out, " {}", c.text);
+            out.push(b' ');
+            out.extend_from_slice(&c.text);
+            out.push(b'\n');
             previous = Some(item);
             continue;
         }
@@ -35,36 +38,36 @@ fn print_items(out: &mut String, items: &[Item], depth: usize) {
             let before_block = matches!(item.kind, ItemKind::Block(_))
                 && !matches!(prev.kind, ItemKind::Comment(_));
             if item.blank_before || after_block || before_block {
-                out.push('\n');
+                out.push(b'\n');
             }
         }
         indent(out, depth);
         match &item.kind {
             ItemKind::Param(p) => print_param(out, p),
             ItemKind::Include(inc) => {
-                out.push_str(".include ");
+                out.extend_from_slice(b".include ");
                 print_values(out, &inc.patterns);
-                out.push(';');
+                out.push(b';');
             }
-            ItemKind::Comment(c) => out.push_str(&c.text),
+            ItemKind::Comment(c) => out.extend_from_slice(&c.text),
             ItemKind::Block(b) => {
                 print_name(out, &b.name.text);
-                out.push_str(" {\n");
+                out.extend_from_slice(b" {\n");
                 print_items(out, &b.items, depth + 1);
                 indent(out, depth);
-                out.push('}');
+                out.push(b'}');
             }
         }
-        out.push('\n');
+        out.push(b'\n');
         previous = Some(item);
     }
 }
 
-fn indent(out: &mut String, depth: usize) {
-    out.extend(std::iter::repeat_n('\t', depth));
+fn indent(out: &mut Vec<u8>, depth: usize) {
+    out.extend(std::iter::repeat_n(b'\t', depth));
 }
 
-fn print_param(out: &mut String, p: &Param) {
+fn print_param(out: &mut Vec<u8>, p: &Param) {
     if p.is_variable {
         print_var(out, &p.name.text, None);
     } else {
@@ -72,73 +75,73 @@ fn print_param(out: &mut String, p: &Param) {
     }
     match p.op {
         Op::Bare => {}
-        Op::Assign | Op::NameValue => out.push_str(" = "),
-        Op::Append => out.push_str(" += "),
+        Op::Assign | Op::NameValue => out.extend_from_slice(b" = "),
+        Op::Append => out.extend_from_slice(b" += "),
     }
     print_values(out, &p.values);
-    out.push(';');
+    out.push(b';');
 }
 
-fn print_values(out: &mut String, values: &[Value]) {
+fn print_values(out: &mut Vec<u8>, values: &[Value]) {
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.extend_from_slice(b", ");
         }
         print_value(out, v);
     }
 }
 
-/// Characters of jail(8)'s unquoted word rule.
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "_!%&()-.:<>?@[]^`|~".contains(c)
+/// Bytes of jail(8)'s unquoted word rule.
+fn is_word_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_!%&()-.:<>?@[]^`|~".contains(&b)
 }
 
 /// Prints a block or parameter name, which must stay one lexical piece.
-pub fn print_name(out: &mut String, name: &str) {
-    if name == "*" || (!name.is_empty() && name.chars().all(is_word_char)) {
-        out.push_str(name);
+pub fn print_name(out: &mut Vec<u8>, name: &[u8]) {
+    if name == b"*" || (!name.is_empty() && name.iter().all(|&b| is_word_char(b))) {
+        out.extend_from_slice(name);
     } else {
-        out.push('"');
-        escape_into(out, name, "\"$\\");
-        out.push('"');
+        out.push(b'"');
+        escape_into(out, name, b"\"$\\");
+        out.push(b'"');
     }
 }
 
 /// True when `value` reads back the same without quotes.
 fn is_bare(value: &Value) -> bool {
-    let mut printed = String::new();
+    let mut printed = Vec::new();
     for piece in &value.pieces {
         match piece {
             Piece::Text(t) => {
-                if !t.chars().all(|c| is_word_char(c) || "/*+".contains(c)) {
+                if !t.iter().all(|&b| is_word_char(b) || b"/*+".contains(&b)) {
                     return false;
                 }
-                printed.push_str(t);
+                printed.extend_from_slice(t);
             }
             Piece::Var { name, .. } => {
-                if name.contains(['"', '{', '}', '\\', '\n']) {
+                if name.iter().any(|b| b"\"{}\\\n".contains(b)) {
                     return false;
                 }
-                printed.push('$');
+                printed.push(b'$');
             }
         }
     }
-    !printed.is_empty() && !printed.contains("//") && !printed.contains("/*")
+    !printed.is_empty() && !printed.windows(2).any(|w| w == b"//" || w == b"/*")
 }
 
 /// Prints one value, bare when safe, else double-quoted.
-pub fn print_value(out: &mut String, value: &Value) {
+pub fn print_value(out: &mut Vec<u8>, value: &Value) {
     let bare = is_bare(value);
     if !bare {
-        out.push('"');
+        out.push(b'"');
     }
     for (i, piece) in value.pieces.iter().enumerate() {
         match piece {
-            Piece::Text(t) if bare => out.push_str(t),
-            Piece::Text(t) => escape_into(out, t, "\"$\\"),
+            Piece::Text(t) if bare => out.extend_from_slice(t),
+            Piece::Text(t) => escape_into(out, t, b"\"$\\"),
             Piece::Var { name, .. } => {
                 let next = match value.pieces.get(i + 1) {
-                    Some(Piece::Text(t)) => t.chars().next(),
+                    Some(Piece::Text(t)) => t.first().copied(),
                     _ => None,
                 };
                 print_var(out, name, next);
@@ -146,45 +149,41 @@ pub fn print_value(out: &mut String, value: &Value) {
         }
     }
     if !bare {
-        out.push('"');
+        out.push(b'"');
     }
 }
 
 /// `$name` when the name is an identifier and no identifier character
 /// follows, `${name}` otherwise (with `"{}\` and newlines escaped).
-fn print_var(out: &mut String, name: &str, next: Option<char>) {
+fn print_var(out: &mut Vec<u8>, name: &[u8], next: Option<u8>) {
     let ident = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let joins = next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    let joins = next.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
     if ident && !joins {
-        out.push('$');
-        out.push_str(name);
+        out.push(b'$');
+        out.extend_from_slice(name);
     } else {
-        out.push_str("${");
-        escape_into(out, name, "\"{}\\");
-        out.push('}');
+        out.extend_from_slice(b"${");
+        escape_into(out, name, b"\"{}\\");
+        out.push(b'}');
     }
 }
 
-/// Escapes `special` characters with a backslash and control characters as
-/// `\n`, `\t`, `\r` or `\xHH`.
-fn escape_into(out: &mut String, text: &str, special: &str) {
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_ascii_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+/// Escapes `special` bytes with a backslash and control characters as
+/// `\n`, `\t`, `\r` or `\xHH`; other bytes, ASCII or not, stay as they are.
+fn escape_into(out: &mut Vec<u8>, text: &[u8], special: &[u8]) {
+    for &b in text {
+        match b {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b if b.is_ascii_control() => {
+                let _ = write!(out, "\\x{b:02x}");
             }
-            c if special.contains(c) => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
+            b if special.contains(&b) => out.extend_from_slice(&[b'\\', b]),
+            b => out.push(b),
         }
     }
 }

@@ -17,16 +17,17 @@ use memchr::{memchr, memchr2, memchr3, memmem};
 
 use crate::ast::{Config, Item, Name, Op, Param, Span, Text, Value, Values};
 use crate::builder::{Builder, ValueText, var_name};
+use crate::parallelism::Parallelism;
 
 /// Reads `src` to its syntax tree, or `None` where the text has an error
 /// (or a construct this scanner leaves to the pest grammar):
 /// [`crate::parse`] then parses it with pest.
 ///
-/// A large text is read in two halves at once, on two threads, when the
-/// machine has them.
-pub fn scan(src: &str) -> Option<Config> {
+/// A large text is read in two halves at once, on two threads, when
+/// `parallelism` allows them.
+pub fn scan(src: &[u8], parallelism: Parallelism) -> Option<Config> {
     if src.len() >= PARALLEL_MIN_LEN
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        && parallelism.threads() > 1
         && let Some(split) = split_point(src)
         && let Some(items) = scan_halves(src, split)
     {
@@ -41,12 +42,7 @@ const PARALLEL_MIN_LEN: usize = 256 * 1024;
 /// The tree of `src` from byte `pos`, at the top level, into `builder`.
 fn scan_from(builder: Builder<'_>, pos: usize) -> Option<Vec<Item>> {
     let src = builder.src();
-    let mut scanner = Scanner {
-        src,
-        bytes: src.as_bytes(),
-        pos,
-        builder,
-    };
+    let mut scanner = Scanner { src, pos, builder };
     scanner.config()?;
     scanner.builder.finish().ok().map(|config| config.items)
 }
@@ -58,10 +54,10 @@ fn scan_from(builder: Builder<'_>, pos: usize) -> Option<Vec<Item>> {
 /// first half does not parse, the whole text is read in one go (the split
 /// may have fallen inside a block or a string); where the second does not,
 /// neither does the whole text.
-fn scan_halves(src: &str, split: usize) -> Option<Vec<Item>> {
+fn scan_halves(src: &[u8], split: usize) -> Option<Vec<Item>> {
     // Where the last token before the split ends (the blanks before it are
     // what the first item after it looks back over for blank lines).
-    let last_end = src.as_bytes()[..split]
+    let last_end = src[..split]
         .iter()
         .rposition(|b| !matches!(b, b'\t' | b'\n' | b'\r' | b' '))
         .map_or(0, |i| i + 1);
@@ -78,8 +74,7 @@ fn scan_halves(src: &str, split: usize) -> Option<Vec<Item>> {
 /// A line start near the middle of `src` where a top-level statement or
 /// comment is likely to begin: the line starts with a name or a comment,
 /// not with blanks or a `}`.
-fn split_point(src: &str) -> Option<usize> {
-    let bytes = src.as_bytes();
+fn split_point(bytes: &[u8]) -> Option<usize> {
     let middle = bytes.len() / 2;
     memchr::memchr_iter(b'\n', &bytes[middle..])
         .map(|i| middle + i + 1)
@@ -103,15 +98,14 @@ enum PieceKind {
 }
 
 struct Scanner<'s> {
-    src: &'s str,
-    bytes: &'s [u8],
+    src: &'s [u8],
     pos: usize,
     builder: Builder<'s>,
 }
 
 impl<'s> Scanner<'s> {
     fn at(&self, i: usize) -> Option<u8> {
-        self.bytes.get(i).copied()
+        self.src.get(i).copied()
     }
 
     fn here(&self) -> Option<u8> {
@@ -132,7 +126,7 @@ impl<'s> Scanner<'s> {
         loop {
             self.skip_blanks();
             let Some(byte) = self.here() else {
-                let end = self.bytes.len();
+                let end = self.src.len();
                 self.builder.end(Span::new(end, end));
                 return self.check().ok();
             };
@@ -171,11 +165,11 @@ impl<'s> Scanner<'s> {
     /// `comment`: `#…` and `//…` to the end of the line, `/* … */`.
     fn comment(&mut self, hoisted: bool) -> Scan<()> {
         let start = self.pos;
-        let end = if self.bytes[start..].starts_with(b"/*") {
-            let close = memmem::find(&self.bytes[start + 2..], b"*/").ok_or(GiveUp)?;
+        let end = if self.src[start..].starts_with(b"/*") {
+            let close = memmem::find(&self.src[start + 2..], b"*/").ok_or(GiveUp)?;
             start + 2 + close + 2
         } else {
-            memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |i| start + i)
+            memchr(b'\n', &self.src[start..]).map_or(self.src.len(), |i| start + i)
         };
         self.pos = end;
         self.builder.comment(Span::new(start, end), hoisted);
@@ -220,7 +214,7 @@ impl<'s> Scanner<'s> {
         let text = if kind == PieceKind::Word {
             Text::from(&self.src[start..head_end])
         } else {
-            head.into_name(&mut self.builder).ok_or(GiveUp)?
+            head.into_name()
         };
         let name = Name {
             text,
@@ -292,7 +286,7 @@ impl<'s> Scanner<'s> {
         while !matches!(self.here(), None | Some(b';' | b' ' | b'\t' | b'\n' | b','))
             && self.piece(&mut value)?.is_some()
         {}
-        value.finish(&mut self.builder).ok_or(GiveUp)
+        Ok(value.finish())
     }
 
     /// `piece_start`: a piece (or a malformed one) starts here.
@@ -324,7 +318,7 @@ impl<'s> Scanner<'s> {
                 Some(end) => {
                     self.pos = end;
                     let span = Span::new(start, end);
-                    value.push_var(&mut self.builder, var_name(&self.src[start..end]), span);
+                    value.push_var(var_name(&self.src[start..end]), span);
                     PieceKind::Var
                 }
                 None => self.single_char(value),
@@ -351,7 +345,7 @@ impl<'s> Scanner<'s> {
     /// The end of the word at `start`.
     fn word_end(&self, start: usize) -> usize {
         start
-            + self.bytes[start..]
+            + self.src[start..]
                 .iter()
                 .take_while(|&&b| is_word(b))
                 .count()
@@ -371,7 +365,7 @@ impl<'s> Scanner<'s> {
     fn variable_end(&self, start: usize, unquoted: bool) -> Scan<Option<usize>> {
         match self.at(start + 1) {
             Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
-                let ident = self.bytes[start + 2..]
+                let ident = self.src[start + 2..]
                     .iter()
                     .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_')
                     .count();
@@ -400,8 +394,8 @@ impl<'s> Scanner<'s> {
         let mut run = self.pos + 1;
         let mut i = run;
         loop {
-            let found = i + memchr3(b'"', b'\\', b'$', &self.bytes[i..]).ok_or(GiveUp)?;
-            match self.bytes[found] {
+            let found = i + memchr3(b'"', b'\\', b'$', &self.src[i..]).ok_or(GiveUp)?;
+            match self.src[found] {
                 b'"' => {
                     value.push_raw(&self.src[run..found]);
                     self.pos = found + 1;
@@ -412,7 +406,7 @@ impl<'s> Scanner<'s> {
                     Some(end) => {
                         value.push_raw(&self.src[run..found]);
                         let span = Span::new(found, end);
-                        value.push_var(&mut self.builder, var_name(&self.src[found..end]), span);
+                        value.push_var(var_name(&self.src[found..end]), span);
                         kind = PieceKind::QuotedWithVar;
                         (run, i) = (end, end);
                     }
@@ -426,8 +420,8 @@ impl<'s> Scanner<'s> {
     fn single_quoted_end(&self, start: usize) -> Scan<usize> {
         let mut i = start + 1;
         loop {
-            let found = i + memchr2(b'\'', b'\\', &self.bytes[i..]).ok_or(GiveUp)?;
-            if self.bytes[found] == b'\'' {
+            let found = i + memchr2(b'\'', b'\\', &self.src[i..]).ok_or(GiveUp)?;
+            if self.src[found] == b'\'' {
                 return Ok(found + 1);
             }
             i = self.after_char(found + 1)?;
@@ -439,7 +433,7 @@ impl<'s> Scanner<'s> {
     /// to pest.
     fn escape_end(&self, start: usize) -> Scan<usize> {
         let digits = |from: usize, max: usize, ok: fn(&u8) -> bool| {
-            self.bytes[from..]
+            self.src[from..]
                 .iter()
                 .take(max)
                 .take_while(|b| ok(b))
@@ -458,10 +452,14 @@ impl<'s> Scanner<'s> {
         self.after_char(start + 1)
     }
 
-    /// The end of the character at `i` (pest's `ANY`).
+    /// The end of the byte at `i`: what a backslash escapes (flex's
+    /// `\\(.|\n)`, one byte, whatever it is).
     fn after_char(&self, i: usize) -> Scan<usize> {
-        let c = self.src.get(i..).and_then(|rest| rest.chars().next());
-        c.map(|c| i + c.len_utf8()).ok_or(GiveUp)
+        if i < self.src.len() {
+            Ok(i + 1)
+        } else {
+            Err(GiveUp)
+        }
     }
 }
 

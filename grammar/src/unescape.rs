@@ -1,14 +1,13 @@
 //! Backslash escapes, decoded exactly as jail(8)'s `text2lval()` does
 //! (freebsd/freebsd-src usr.sbin/jail/jaillex.l).
 
-/// Decodes the escapes in `raw` and cuts the result at the first NUL byte,
+/// Decodes the escapes in `bytes` and cuts the result at the first NUL byte,
 /// since jail(8) keeps every lexical piece as a C string.
 ///
 /// `\a \b \f \n \r \t \v` are control characters, `\ooo` is up to three
 /// octal digits (taken modulo 256), `\xH` or `\xHH` is a hex byte, a
 /// backslash-newline disappears, and any other `\c` is `c`.
-pub fn unescape(raw: &str) -> Vec<u8> {
-    let bytes = raw.as_bytes();
+pub fn unescape(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -73,7 +72,7 @@ mod tests {
     use super::unescape;
 
     fn s(raw: &str) -> String {
-        String::from_utf8(unescape(raw)).unwrap()
+        String::from_utf8(unescape(raw.as_bytes())).unwrap()
     }
 
     #[test]
@@ -85,8 +84,15 @@ mod tests {
     fn octal_takes_up_to_three_digits_modulo_256() {
         assert_eq!(s(r"\101\1012"), "AA2");
         assert_eq!(s(r"\7"), "\x07");
-        assert_eq!(unescape(r"\777"), vec![0xff]);
+        assert_eq!(unescape(br"\777"), [0xff]);
+        assert_eq!(unescape(br"caf\351"), b"caf\xe9");
         assert_eq!(s(r"\501x"), "Ax"); // 0o501 = 321 = 256 + 65
+    }
+
+    #[test]
+    fn any_byte_may_be_escaped() {
+        assert_eq!(unescape(b"\\\xe4x"), b"\xe4x");
+        assert_eq!(unescape(b"\xe4\\\xfc"), b"\xe4\xfc");
     }
 
     #[test]

@@ -6,23 +6,63 @@
 mod support;
 
 use runj_grammar::{
-    Item, ItemKind, Op, Piece, Span, SyntaxErrorKind, Value, parse, parse_with_pest, scan,
+    Item, ItemKind, Op, Parallelism, Piece, Span, SyntaxErrorKind, Value, escaped, parse,
+    parse_with_pest, scan,
 };
 use support::{
-    block, comment, config, include, param, t, text, v, value, var_param, without_spans,
+    block, comment, config, include, latin1, latin1_items, param, t, text, v, value, var_param,
+    without_spans,
 };
 
 /// The statements of `src`, spans removed. The fast scanner and the pest
-/// grammar must read it alike.
-fn items(src: &str) -> Vec<Item> {
-    let config = parse(src).unwrap_or_else(|e| panic!("{src:?} does not parse: {e:?}"));
-    assert_eq!(scan(src).as_ref(), Some(&config), "the scanner on {src:?}");
+/// grammar must read it alike, and its Latin-1 variant too
+/// ([`latin1_variant`]).
+fn items(src: impl AsRef<[u8]>) -> Vec<Item> {
+    let src = src.as_ref();
+    let items = read_alike(src);
+    let (variant, expected) = latin1_variant(src, &items);
+    assert_eq!(
+        read_alike(&variant),
+        expected,
+        "the Latin-1 variant of {}",
+        escaped(src)
+    );
+    items
+}
+
+/// `src` read by [`parse`], the scanner and pest, which must agree.
+fn read_alike(src: &[u8]) -> Vec<Item> {
+    let shown = escaped(src);
+    let config = parse(src).unwrap_or_else(|e| panic!("{shown:?} does not parse: {e:?}"));
+    assert_eq!(
+        scan(src, Parallelism::One).as_ref(),
+        Some(&config),
+        "the scanner on {shown:?}"
+    );
     assert_eq!(
         parse_with_pest(src).as_ref(),
         Ok(&config),
-        "pest on {src:?}"
+        "pest on {shown:?}"
     );
     without_spans(config).items
+}
+
+/// A Latin-1 variant of a text that parses to `items`, and its expected
+/// statements: a Latin-1 comment before it, its characters U+0080 to U+00FF
+/// in ISO 8859-1 (so also in its names and values), and a variable with a
+/// Latin-1 value after it.
+fn latin1_variant(src: &[u8], items: &[Item]) -> (Vec<u8>, Vec<Item>) {
+    let mut variant = b"# Gef\xe4ngnis f\xfcr den Webserver\n".to_vec();
+    variant.extend(latin1(src));
+    variant.extend_from_slice(b"\n${gef\xe4ngnis} = \"caf\xe9\", 'F\xfc\\\xdfe';\n");
+    let mut expected = vec![comment("# Gef\u{e4}ngnis f\u{fc}r den Webserver", false)];
+    expected.extend(items.iter().cloned());
+    expected.push(var_param(
+        "gef\u{e4}ngnis",
+        Op::Assign,
+        vec![text("caf\u{e9}"), text("F\u{fc}\u{df}e")],
+    ));
+    (variant, latin1_items(expected))
 }
 
 /// The values of `x = <src>;` (comments inside it aside).
@@ -55,10 +95,16 @@ fn literal(src: &str) -> String {
 
 /// What jail(8) prints (without `jail: `) when `src`, read as `t.conf`,
 /// fails to parse.
-fn errors(src: &str) -> Vec<String> {
-    assert_eq!(scan(src), None, "the scanner reads {src:?}");
+fn errors(src: impl AsRef<[u8]>) -> Vec<String> {
+    let src = src.as_ref();
+    assert_eq!(
+        scan(src, Parallelism::One),
+        None,
+        "the scanner reads {}",
+        escaped(src)
+    );
     match parse(src) {
-        Ok(config) => panic!("{src:?} parses: {config:?}"),
+        Ok(config) => panic!("{} parses: {config:?}", escaped(src)),
         Err(e) => e.errors.iter().map(|e| e.jail_message("t.conf")).collect(),
     }
 }
@@ -216,7 +262,7 @@ mod words {
     #[test]
     fn non_ascii_must_be_quoted() {
         let src = "x = é;";
-        let err = parse(src).unwrap_err();
+        let err = parse(src.as_bytes()).unwrap_err();
         assert_eq!(err.errors.len(), 1);
         assert!(matches!(
             err.errors[0].kind,
@@ -289,6 +335,96 @@ mod escapes {
     #[test]
     fn escapes_are_decoded_in_braced_variable_names() {
         assert_eq!(values(r"${a\x2eb\}c}"), [value(vec![v("a.b}c")])]);
+    }
+}
+
+/// jail.conf is bytes (jaillex.l reads bytes and keeps each piece as a C
+/// string): escapes and raw bytes that are not UTF-8 are passed on as they
+/// are.
+mod bytes {
+    use super::*;
+
+    /// The one literal value of `x = <src>;`, as bytes.
+    fn literal_bytes(src: &[u8]) -> Vec<u8> {
+        let statement = [&b"x = "[..], src, b";"].concat();
+        match items(&statement).as_slice() {
+            [item] => match &item.kind {
+                ItemKind::Param(p) => match p.values.as_slice() {
+                    [value] => match value.pieces.as_slice() {
+                        [Piece::Text(t)] => t.to_vec(),
+                        pieces => panic!("not literal: {pieces:?}"),
+                    },
+                    values => panic!("not one value: {values:?}"),
+                },
+                other => panic!("not a parameter: {other:?}"),
+            },
+            other => panic!("not one statement: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn octal_and_hex_escapes_give_any_byte() {
+        assert_eq!(literal_bytes(br#""caf\351""#), b"caf\xe9");
+        // \777 is 511, kept in a char: 0xff.
+        assert_eq!(literal_bytes(br#""\777""#), b"\xff");
+        assert_eq!(literal_bytes(br"\xe4\xfc"), b"\xe4\xfc");
+        assert_eq!(literal_bytes(br"'\344'"), b"\xe4");
+    }
+
+    #[test]
+    fn raw_bytes_inside_quotes_are_text() {
+        assert_eq!(literal_bytes(b"\"Gef\xe4ngnis\""), b"Gef\xe4ngnis");
+        assert_eq!(literal_bytes(b"'f\xfcr'"), b"f\xfcr");
+        assert_eq!(literal_bytes(b"\"\xff\xfe\x80\""), b"\xff\xfe\x80");
+        // A backslash escapes one byte, whatever it is.
+        assert_eq!(literal_bytes(b"\"\\\xe4\""), b"\xe4");
+        assert_eq!(literal_bytes(b"\\\xe4"), b"\xe4");
+    }
+
+    #[test]
+    fn names_may_be_any_bytes_when_quoted() {
+        assert_eq!(
+            items(b"\"caf\xe9\" { ${\xe4} = 1; }"),
+            [block(
+                "caf\u{e9}",
+                vec![var_param("\u{e4}", Op::Assign, vec![text("1")])]
+            )]
+            .map(|b| latin1_items(vec![b]).remove(0))
+        );
+    }
+
+    #[test]
+    fn raw_bytes_in_comments_are_kept() {
+        assert_eq!(
+            items(b"# Gef\xe4ngnis\nx; /* f\xfcr */"),
+            latin1_items(vec![
+                comment("# Gef\u{e4}ngnis", false),
+                param("x", Op::Bare, vec![]),
+                comment("/* f\u{fc}r */", true),
+            ])
+        );
+    }
+
+    /// Outside quotes a byte from 0x80 is a token of its own, which yacc
+    /// cannot use (jail(8) on amd64 even takes it for the end of the file).
+    #[test]
+    fn raw_bytes_outside_quotes_are_errors() {
+        assert_eq!(errors(b"x = caf\xe9;"), syntax_error(1, "\\xe9"));
+        // `\é` in UTF-8: the backslash escapes the first byte only.
+        assert_eq!(errors("x = \\é;"), syntax_error(1, "\\xa9"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_refused() {
+        let err = parse(b"\xef\xbb\xbfwww { path = /jails/www; }\n").unwrap_err();
+        assert_eq!(err.errors.len(), 1);
+        assert_eq!(err.errors[0].kind, SyntaxErrorKind::ByteOrderMark);
+        assert_eq!(err.errors[0].span, Span::new(0, 3));
+        let message = err.errors[0].jail_message("t.conf");
+        assert!(message.starts_with("t.conf: the file starts with a UTF-8 byte order mark, which jail(8) reads as an empty file"), "{message}");
+        assert!(message.contains("remove the mark"), "{message}");
+        // Elsewhere the same bytes are text like any other.
+        assert_eq!(literal_bytes(b"\"\xef\xbb\xbf\""), b"\xef\xbb\xbf");
     }
 }
 
@@ -660,7 +796,7 @@ mod positions {
     #[test]
     fn a_syntax_error_points_at_its_token() {
         let src = "a {\n\tpath = /a\n}\n";
-        let err = parse(src).unwrap_err();
+        let err = parse(src.as_bytes()).unwrap_err();
         assert_eq!(err.errors.len(), 1);
         let e = &err.errors[0];
         assert_eq!(e.kind, SyntaxErrorKind::UnexpectedToken("}".into()));
@@ -678,14 +814,14 @@ mod positions {
 
     #[test]
     fn end_of_file() {
-        let err = parse("a {").unwrap_err();
+        let err = parse(b"a {").unwrap_err();
         assert_eq!(err.errors[0].kind, SyntaxErrorKind::UnexpectedEof);
         assert_eq!(err.errors[0].span, Span::new(3, 3));
     }
 
     #[test]
     fn nodes_carry_their_spans() {
-        let config = parse("a { x = 1, \"$b\"; }\n\ny;").unwrap();
+        let config = parse(b"a { x = 1, \"$b\"; }\n\ny;").unwrap();
         let a = &config.items[0];
         assert_eq!(a.span, Span::new(0, 18));
         let ItemKind::Block(block) = &a.kind else {
@@ -715,7 +851,7 @@ mod positions {
     fn an_empty_file_and_comments_only() {
         assert_eq!(items(""), []);
         assert_eq!(
-            without_spans(parse("# c\n").unwrap()),
+            without_spans(parse(b"# c\n").unwrap()),
             config(vec![comment("# c", false)])
         );
     }

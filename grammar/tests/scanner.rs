@@ -3,12 +3,24 @@
 //! exactly where the grammar reports an error.
 
 use proptest::prelude::*;
-use runj_grammar::{parse, parse_with_pest, scan};
+use runj_grammar::{Parallelism, escaped, parse, parse_with_pest, scan};
 
-fn assert_agree(text: &str) {
+/// The scanner, on one thread and on two, gives pest's tree or gives up
+/// where pest fails; [`parse`] gives pest's result.
+fn assert_agree(text: impl AsRef<[u8]>) {
+    let text = text.as_ref();
     let parsed = parse_with_pest(text);
-    assert_eq!(scan(text).as_ref(), parsed.as_ref().ok(), "{text:?}");
-    assert_eq!(parse(text), parsed, "{text:?}");
+    let shown = escaped(text);
+    let two = Parallelism::Threads(2.try_into().expect("2 is not 0"));
+    for parallelism in [Parallelism::One, two] {
+        let scanned = scan(text, parallelism);
+        assert_eq!(
+            scanned.as_ref(),
+            parsed.as_ref().ok(),
+            "{parallelism:?} {shown:?}"
+        );
+    }
+    assert_eq!(parse(text), parsed, "{shown:?}");
 }
 
 /// Texts near the edges of the lexical rules, valid and not.
@@ -85,61 +97,67 @@ fn edge_cases() {
 #[test]
 fn nesting_limit() {
     let deep = "a {".repeat(runj_grammar::MAX_NESTING + 1) + &"}".repeat(129);
-    assert_agree(&deep);
+    assert_agree(deep);
 }
 
-/// Fragments of jail.conf: whole statements, and every token and
-/// character class the lexer distinguishes.
-const FRAGMENTS: &[&str] = &[
-    "a = b;",
-    "x.y += \"v\";",
-    "p;",
-    "n {",
-    "}",
-    "\"q.*\" {",
-    "$v = \"$w\";",
-    "a",
-    "b.c",
-    "1",
-    "\"s\"",
-    "'t'",
-    "\"$x\"",
-    "\"${y.z}\"",
-    "${u}",
-    "$v",
-    "\\",
-    "\\n",
-    "\\x4",
-    "\\08",
-    ";",
-    "{",
-    "}",
-    "=",
-    "+=",
-    "+",
-    ",",
-    "*",
-    "/",
-    "$",
-    "${",
-    "\"",
-    "'",
-    "#c",
-    "//c",
-    "/*",
-    "*/",
-    " ",
-    "\t",
-    "\n",
-    "\r",
-    "\n\n",
-    "\x0b",
-    "\0",
-    "é",
-    "🦀",
-    ".include",
-    "-",
-    "!",
+/// Fragments of jail.conf: whole statements, every token and character
+/// class the lexer distinguishes, and bytes that are not UTF-8.
+const FRAGMENTS: &[&[u8]] = &[
+    b"a = b;",
+    b"x.y += \"v\";",
+    b"p;",
+    b"n {",
+    b"}",
+    b"\"q.*\" {",
+    b"$v = \"$w\";",
+    b"a",
+    b"b.c",
+    b"1",
+    b"\"s\"",
+    b"'t'",
+    b"\"$x\"",
+    b"\"${y.z}\"",
+    b"${u}",
+    b"$v",
+    b"\\",
+    b"\\n",
+    b"\\x4",
+    b"\\08",
+    b";",
+    b"{",
+    b"}",
+    b"=",
+    b"+=",
+    b"+",
+    b",",
+    b"*",
+    b"/",
+    b"$",
+    b"${",
+    b"\"",
+    b"'",
+    b"#c",
+    b"//c",
+    b"/*",
+    b"*/",
+    b" ",
+    b"\t",
+    b"\n",
+    b"\r",
+    b"\n\n",
+    b"\x0b",
+    b"\0",
+    "é".as_bytes(),
+    "🦀".as_bytes(),
+    b".include",
+    b"-",
+    b"!",
+    b"\xe4",
+    b"\xff",
+    b"\x80",
+    b"\xef\xbb\xbf",
+    b"\"\xe4\"",
+    b"# \xfc",
 ];
 
 proptest! {
@@ -149,12 +167,12 @@ proptest! {
     fn scanner_agrees_with_the_grammar(parts in prop::collection::vec(
         prop::sample::select(FRAGMENTS), 0..24,
     )) {
-        assert_agree(&parts.concat());
+        assert_agree(parts.concat());
     }
 }
 
-/// A text long enough to be read in two halves on two threads (when the
-/// machine has two cores): `jails` blocks with comments and blank lines.
+/// A text long enough to be read in two halves on two threads:
+/// `jails` blocks with comments and blank lines.
 fn long_text(jails: usize, indent: &str) -> String {
     let mut text = String::from("$root = \"/j\";\n");
     for i in 0..jails {

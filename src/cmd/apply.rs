@@ -15,6 +15,7 @@ use clap::{Args, ValueEnum};
 use runj_executor::lifecycle::{CreateOptions, Runtime, creation};
 use runj_executor::steps::{self, Persist, Removal, Sequence, create_sequence, remove_sequence};
 use runj_translator::JailPlan;
+use runj_translator::conf::Parallelism;
 use runj_translator::source::{Source, for_removal, plans, with_dependencies};
 
 use super::runtime::{Global, ready};
@@ -62,9 +63,9 @@ fn jail_conf(
     jail: &str,
 ) -> Result<ExitCode> {
     let (mut found, warnings) = if args.remove {
-        for_removal(path, jail)
+        for_removal(path, jail, Parallelism::available())
     } else {
-        with_dependencies(path, jail)
+        with_dependencies(path, jail, Parallelism::available())
     }
     .map_err(|e| anyhow!("{e}"))?;
     for w in &warnings.0 {
@@ -120,7 +121,8 @@ fn jail_conf(
 
 /// A bundle, config.json or plan, as a container run to completion.
 fn container(args: &ApplyArgs, global: &Global, source: &Source) -> Result<ExitCode> {
-    let (mut found, warnings) = plans(source).map_err(|e| anyhow!("{e}"))?;
+    let (mut found, warnings) =
+        plans(source, Parallelism::available()).map_err(|e| anyhow!("{e}"))?;
     for w in &warnings.0 {
         global.warn_diagnostic(w);
     }

@@ -1,15 +1,17 @@
 //! `runj conf fmt|check|eval`.
 
-use std::io::Write as _;
+use std::ffi::OsString;
+use std::io::{Read as _, Write as _};
+use std::os::unix::ffi::OsStrExt as _;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, load, parse, print};
+use runj_grammar::{LoadError, Loaded, STDIN, diagnostic, escaped, load, parse, print};
 use runj_translator::conf::{
-    Origin, ResolveError, ResolvedJail, evaluate, gather, resolve, to_config,
+    Origin, Parallelism, ResolveError, evaluate, gather, resolutions, resolve_each, to_config,
 };
-use runj_translator::lower;
+use runj_translator::{Diagnostics, lower};
 
 /// jail(8)'s default configuration file.
 const DEFAULT_CONF: &str = "/etc/jail.conf";
@@ -52,9 +54,9 @@ pub struct EvalArgs {
     /// Print each jail on one line with parameters joined by SEP, as
     /// `jail -e SEP`. Without it, print the resolved jails as jail.conf.
     #[arg(short = 'e', value_name = "SEP")]
-    separator: Option<String>,
+    separator: Option<OsString>,
     /// Only these jails (jail(8) itself takes no names with -e).
-    jails: Vec<String>,
+    jails: Vec<OsString>,
 }
 
 pub fn run(command: ConfCommand) -> Result<ExitCode> {
@@ -65,11 +67,16 @@ pub fn run(command: ConfCommand) -> Result<ExitCode> {
     }
 }
 
-fn read_input(file: &str) -> Result<String> {
+/// The file's bytes (standard input for `-`).
+fn read_input(file: &str) -> Result<Vec<u8>> {
     if file == STDIN {
-        std::io::read_to_string(std::io::stdin()).context("reading standard input")
+        let mut text = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut text)
+            .context("reading standard input")?;
+        Ok(text)
     } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))
+        std::fs::read(file).with_context(|| format!("reading {file}"))
     }
 }
 
@@ -100,7 +107,7 @@ fn fmt(args: FmtArgs) -> Result<ExitCode> {
             super::atomic::write(std::path::Path::new(&args.file), &formatted)?;
         }
     } else {
-        std::io::stdout().write_all(formatted.as_bytes())?;
+        std::io::stdout().write_all(&formatted)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -114,34 +121,35 @@ fn report_load_error(err: &LoadError) -> ExitCode {
 }
 
 fn eval(args: EvalArgs) -> Result<ExitCode> {
-    let loaded = match load(&args.file) {
+    let parallelism = Parallelism::available();
+    let loaded = match load(&args.file, parallelism) {
         Ok(loaded) => loaded,
         Err(err) => return Ok(report_load_error(&err)),
     };
+    let gathered = gather(&loaded, parallelism);
+    let wanted: Vec<&[u8]> = args.jails.iter().map(|n| n.as_bytes()).collect();
     let Some(separator) = &args.separator else {
-        let jails = resolve(&loaded);
+        let jails = resolutions(&gathered, parallelism);
         for jail in &jails {
-            report_jail_errors(&jail.name, &jail.errors);
+            for e in jail.errors() {
+                eprintln!("{}", e.jail_line(&escaped(jail.name())));
+            }
         }
-        if let Some(missing) = args
-            .jails
+        if let Some(missing) = wanted
             .iter()
-            .find(|n| !jails.iter().any(|j| &&j.name == n))
+            .find(|n| !jails.iter().any(|j| j.name() == **n))
         {
             return Ok(report_missing(missing));
         }
         let selected = jails
             .iter()
-            .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
-        let out = print(&to_config(selected));
-        std::io::stdout().write_all(out.as_bytes())?;
+            .filter(|j| wanted.is_empty() || wanted.contains(&j.name()));
+        std::io::stdout().write_all(&print(&to_config(selected)))?;
         return Ok(ExitCode::SUCCESS);
     };
-    let gathered = gather(&loaded);
-    let evaluation = evaluate(&gathered, &args.jails, separator);
+    let evaluation = evaluate(&gathered, &wanted, separator.as_bytes(), parallelism);
     eprint!("{}", evaluation.errors);
-    if let Some((missing, _)) = args
-        .jails
+    if let Some((missing, _)) = wanted
         .iter()
         .zip(&evaluation.found)
         .find(|(_, found)| !**found)
@@ -150,7 +158,7 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     }
     let mut stdout = std::io::stdout().lock();
     for lines in &evaluation.lines {
-        stdout.write_all(lines.as_bytes())?;
+        stdout.write_all(lines)?;
     }
     // The process ends here: freeing the syntax tree piece by piece would
     // take longer than printing it.
@@ -159,22 +167,16 @@ fn eval(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints a jail's resolution errors as jail(8) does.
-fn report_jail_errors(name: &str, errors: &[ResolveError]) {
-    for e in errors {
-        eprintln!("{}", e.jail_line(name));
-    }
-}
-
 /// A jail asked for that the configuration does not define, as jail(8)
 /// reports it.
-fn report_missing(name: &str) -> ExitCode {
-    eprintln!("jail: \"{name}\" not found");
+fn report_missing(name: &[u8]) -> ExitCode {
+    eprintln!("jail: \"{}\" not found", escaped(name));
     ExitCode::from(1)
 }
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
-    let loaded = match load(&args.file) {
+    let parallelism = Parallelism::available();
+    let loaded = match load(&args.file, parallelism) {
         Ok(loaded) => loaded,
         Err(LoadError::Syntax { name, text, error }) => {
             for e in &error.errors {
@@ -190,7 +192,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let jails = resolve(&loaded);
+    let jails = jail_reports(&loaded, parallelism);
     let errors = report_resolve_errors(&loaded, &jails);
     Ok(if errors == 0 {
         ExitCode::SUCCESS
@@ -199,9 +201,37 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
     })
 }
 
+/// What `check` reports for one jail.
+struct JailReport {
+    name: String,
+    errors: Vec<ResolveError>,
+    not_text: Vec<ResolveError>,
+    /// What lowering it to a plan finds (bad values, unknown parameters).
+    lowered: Diagnostics,
+}
+
+/// Resolves each jail and lowers it to a plan, keeping only what is to be
+/// reported, on as many threads as `parallelism` allows.
+fn jail_reports(loaded: &Loaded, parallelism: Parallelism) -> Vec<JailReport> {
+    resolve_each(loaded, parallelism, |jail| {
+        let lowered = match jail.failed() {
+            true => Diagnostics::default(),
+            false => lower(&jail).diagnostics,
+        };
+        JailReport {
+            name: jail.name,
+            errors: jail.errors,
+            not_text: jail.not_text,
+            lowered,
+        }
+    })
+}
+
 /// Reports resolution errors, then what lowering each resolved jail to a
-/// plan finds (bad values, unknown parameters); returns the error count.
-fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
+/// plan finds; returns the error count. Names and values that are not
+/// UTF-8 are warnings: jail(8) takes them, but a plan (and so `runj plan`,
+/// `apply`, `migrate`) cannot.
+fn report_resolve_errors(loaded: &Loaded, jails: &[JailReport]) -> usize {
     let mut errors = 0;
     for jail in jails {
         for e in &jail.errors {
@@ -212,10 +242,11 @@ fn report_resolve_errors(loaded: &Loaded, jails: &[ResolvedJail]) -> usize {
                 &format!("jail {}: {}", jail.name, e.message),
             );
         }
-        if jail.failed() {
-            continue;
+        for e in &jail.not_text {
+            let message = format!("jail {}: warning: {}", jail.name, e.message);
+            report_at(loaded, e.origin, &message);
         }
-        for d in &lower(jail).diagnostics.0 {
+        for d in &jail.lowered.0 {
             errors += usize::from(d.is_error());
             report_at(loaded, d.origin, &format!("jail {}: {d}", jail.name));
         }

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use runj_translator::JailPlan;
+use runj_translator::conf::Parallelism;
 use runj_translator::diff::{Change, changes, unified};
-use runj_translator::emit::to_jailconf;
+use runj_translator::emit::{print_conf, to_jailconf};
 use runj_translator::rctl_conf::RctlConf;
 use runj_translator::source::{Source, plans};
 
@@ -50,7 +51,7 @@ pub fn run(args: DiffArgs) -> Result<ExitCode> {
     };
     let side = |arg: &str| -> Result<_> {
         let source = Source::classify(arg);
-        let (mut jails, warnings) = plans(&source)?;
+        let (mut jails, warnings) = plans(&source, Parallelism::available())?;
         if matches!(source, Source::JailConf { .. }) {
             for plan in &mut jails {
                 if let Some(rules) = rctl.jails.get(&plan.name) {
@@ -123,7 +124,7 @@ fn pair(old: &[JailPlan], new: &[JailPlan], old_label: &str, new_label: &str) ->
 }
 
 fn conf_text(plan: &JailPlan) -> String {
-    runj_grammar::print(&to_jailconf(plan, &[]).0)
+    print_conf(&to_jailconf(plan, &[]).0)
 }
 
 fn print_text(diffs: &[JailDiff], color: bool) {

@@ -8,9 +8,9 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use runj_grammar::load;
 use runj_translator::bundle::JAIL_FILE;
-use runj_translator::conf::resolve;
+use runj_translator::conf::{Parallelism, resolve};
 use runj_translator::rctl_conf::{self, RctlConf};
-use runj_translator::{Migration, migrate_all_with, report};
+use runj_translator::{Migration, migrate_all, report};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -35,7 +35,8 @@ pub struct MigrateArgs {
 }
 
 pub fn run(args: MigrateArgs) -> Result<ExitCode> {
-    let loaded = match load(&args.file) {
+    let parallelism = Parallelism::available();
+    let loaded = match load(&args.file, parallelism) {
         Ok(l) => l,
         Err(e) => {
             e.jail_messages()
@@ -48,7 +49,7 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
         None => RctlConf::default(),
         Some(path) => read_rctl(path)?,
     };
-    let jails = resolve(&loaded);
+    let jails = resolve(&loaded, parallelism);
     if let Some(missing) = args
         .jails
         .iter()
@@ -57,10 +58,11 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode> {
         eprintln!("runj: {}: no jail named \"{missing}\"", args.file);
         return Ok(ExitCode::from(2));
     }
-    let selected = jails
+    let selected: Vec<_> = jails
         .iter()
-        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name));
-    let mut migrations: Vec<Migration> = migrate_all_with(selected, &rctl);
+        .filter(|j| args.jails.is_empty() || args.jails.contains(&j.name))
+        .collect();
+    let mut migrations: Vec<Migration> = migrate_all(&selected, &rctl, parallelism);
     for name in rctl
         .jails
         .keys()

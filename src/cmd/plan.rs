@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use runj_translator::emit::to_jailconf;
+use runj_translator::emit::{print_conf, to_jailconf};
 use runj_translator::oci::{BundleOptions, compile};
 use runj_translator::{Diagnostics, JailPlan};
 
@@ -76,7 +76,7 @@ fn conf(plan: &JailPlan, args: &PlanArgs) -> Option<String> {
     )];
     let (config, diagnostics) = to_jailconf(plan, &header);
     report(&diagnostics);
-    (!diagnostics.has_errors()).then(|| runj_grammar::print(&config))
+    (!diagnostics.has_errors()).then(|| print_conf(&config))
 }
 
 fn report(diagnostics: &Diagnostics) {

@@ -6,6 +6,9 @@
 //! Sources: freebsd/freebsd-src sys/kern/kern_jail.c (`SYSCTL_JAIL_PARAM*`),
 //! sys/kern/kern_jailmeta.c, and usr.sbin/jail/config.c `intparams[]`.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 /// What values a parameter takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -246,7 +249,12 @@ pub fn lookup(name: &str) -> Option<Lookup> {
 }
 
 fn find(name: &str) -> Option<Spec> {
-    if let Some(spec) = CATALOG.iter().find(|s| s.name == name) {
+    // Looked up for every parameter of every jail lowered: an index rather
+    // than a walk through the table.
+    type Index = HashMap<&'static str, Spec, rustc_hash::FxBuildHasher>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    let index = INDEX.get_or_init(|| CATALOG.iter().rev().map(|s| (s.name, *s)).collect());
+    if let Some(spec) = index.get(name) {
         return Some(*spec);
     }
     let dynamic = |family: &'static str, ty| Spec {

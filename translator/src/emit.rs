@@ -20,6 +20,12 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::fstab::render_line;
 use crate::plan::{JailPlan, Process, Value};
 
+/// A tree [`to_jailconf`] made, printed: a plan holds text, and the
+/// printer adds only ASCII to it, so the jail.conf is text too.
+pub fn print_conf(config: &Config) -> String {
+    String::from_utf8(runj_grammar::print(config)).expect("a plan's jail.conf is text")
+}
+
 /// The plan as a jail.conf tree; `header` lines become leading comments.
 pub fn to_jailconf(plan: &JailPlan, header: &[String]) -> (Config, Diagnostics) {
     let mut e = Emitter {
@@ -84,7 +90,7 @@ fn item(kind: ItemKind) -> Item {
 
 fn comment(text: &str) -> Item {
     item(ItemKind::Comment(Comment {
-        text: text.to_string(),
+        text: text.into(),
         trailing: false,
     }))
 }

@@ -9,13 +9,23 @@ use crate::plan::Command;
 use crate::plan::{Commands, Process};
 
 /// Characters that make jail(8) run a command through `/bin/sh -c`.
-pub const SHELL_CHARS: &[char] = &[
-    '!', '"', '$', '&', '\'', '(', ')', '*', ';', '<', '>', '?', '[', '\\', ']', '`', '{', '|',
-    '}', '~',
-];
+const SHELL_CHARS: &[u8] = b"!\"$&'()*;<>?[\\]`{|}~";
+
+/// [`SHELL_CHARS`] as a table, for one look-up a byte.
+const IS_SHELL_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < SHELL_CHARS.len() {
+        table[SHELL_CHARS[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// The white space strtok(3) splits on in `run_command`.
-const SPACE: &[char] = &[' ', '\t', '\u{c}', '\u{b}', '\r', '\n'];
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{c}' | '\u{b}' | '\r' | '\n')
+}
 
 /// The argv jail(8) passes to execvp(3), and whether it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +38,7 @@ pub struct Invocation {
 
 /// The invocation of one command string.
 pub fn invocation(command: &str) -> Invocation {
-    let first = command.find(SHELL_CHARS);
+    let first = command.bytes().position(|b| IS_SHELL_CHAR[usize::from(b)]);
     let background = first.is_some_and(|at| at + 1 == command.len() && command.ends_with('&'));
     if first.is_some() && !background {
         return Invocation {
@@ -43,7 +53,7 @@ pub fn invocation(command: &str) -> Invocation {
     };
     Invocation {
         argv: body
-            .split(SPACE)
+            .split(is_space)
             .filter(|w| !w.is_empty())
             .map(str::to_string)
             .collect(),

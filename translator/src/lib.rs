@@ -25,5 +25,5 @@ mod validate;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use lower::{Lowered, expand_fstab_files, inside, lower, lower_for_removal};
-pub use migrate::{Migration, migrate, migrate_all, migrate_all_with, report};
+pub use migrate::{Migration, migrate, migrate_all, report};
 pub use plan::JailPlan;

@@ -38,7 +38,8 @@ enum Purpose {
 
 fn lower_with(jail: &ResolvedJail, purpose: Purpose) -> Lowered {
     let mut diagnostics = Diagnostics::default();
-    for e in &jail.errors {
+    // A plan holds text: a name or value that is not UTF-8 fails it.
+    for e in jail.errors.iter().chain(&jail.not_text) {
         diagnostics.push(Diagnostic::error(&jail.name, e.message.clone()).at(e.origin));
     }
     let mut plan = JailPlan {

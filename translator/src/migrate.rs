@@ -3,10 +3,11 @@
 //! plan is emitted as `config.json`. The notes collected on the way make up
 //! the `MIGRATION.md` report.
 
+use std::borrow::Borrow;
 use std::fmt::Write as _;
 
 use crate::bundle::{BundleFiles, RCTL_ANNOTATION, bundle_files};
-use crate::conf::ResolvedJail;
+use crate::conf::{Parallelism, ResolvedJail, each_in_runs};
 use crate::diagnostic::Diagnostic;
 use crate::lower::{expand_fstab_files, lower};
 use crate::plan::JailPlan;
@@ -34,27 +35,29 @@ impl Migration {
     }
 }
 
+/// Below this many jails a thread costs more than migrating them saves.
+const JAILS_PER_RUN: usize = 256;
+
 /// Migrates every jail. Two jails of the same name (jail(8) keeps
 /// duplicate blocks as separate jails and then finds either of them) would
 /// share one bundle: the later one is refused.
-pub fn migrate_all<'a>(jails: impl IntoIterator<Item = &'a ResolvedJail>) -> Vec<Migration> {
-    migrate_all_with(jails, &RctlConf::default())
-}
-
-/// [`migrate_all`], each jail with its rules of an rctl.conf
-/// (`runj migrate --rctl`).
-pub fn migrate_all_with<'a>(
-    jails: impl IntoIterator<Item = &'a ResolvedJail>,
+/// Each jail gets its rules of `rctl` (`runj migrate --rctl`; an empty
+/// one for none). The jails are migrated in runs on as many threads as
+/// `parallelism` allows.
+pub fn migrate_all<J: Borrow<ResolvedJail> + Sync>(
+    jails: &[J],
     rctl: &RctlConf,
+    parallelism: Parallelism,
 ) -> Vec<Migration> {
     let duplicate = "another block defines a jail of the same name, and jail(8) would use either one: merge them";
     let mut out: Vec<Migration> = Vec::new();
-    for jail in jails {
-        let m = migrate_with(jail, rctl.jails.get(&jail.name));
-        let taken = out
-            .iter()
-            .any(|earlier| earlier.config.is_some() && earlier.jail == m.jail);
-        out.push(match taken {
+    // The names of the jails migrated so far.
+    let mut taken = std::collections::HashSet::new();
+    for m in each_in_runs(jails, parallelism, JAILS_PER_RUN, |jail| {
+        let jail = jail.borrow();
+        migrate_with(jail, rctl.jails.get(&jail.name))
+    }) {
+        out.push(match m.config.is_some() && !taken.insert(m.jail.clone()) {
             true => Migration::failed(&m.jail, vec![Diagnostic::error(&m.jail, duplicate)]),
             false => m,
         });

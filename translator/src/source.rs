@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use runj_grammar::{LoadError, load};
 
-use crate::conf::resolve;
+use crate::conf::{Parallelism, resolve};
 use crate::diagnostic::Diagnostics;
 use crate::lower::{expand_fstab_files, lower, lower_for_removal};
 use crate::plan::JailPlan;
@@ -75,9 +75,12 @@ impl From<LoadError> for SourceError {
 }
 
 /// The plans of an input, and the warnings met on the way.
-pub fn plans(source: &Source) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
+pub fn plans(
+    source: &Source,
+    parallelism: Parallelism,
+) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     match source {
-        Source::JailConf { path, jail } => jailconf_plans(path, jail.as_deref()),
+        Source::JailConf { path, jail } => jailconf_plans(path, jail.as_deref(), parallelism),
         Source::Bundle(path) => {
             let compiled = crate::oci::compile(path, &crate::oci::BundleOptions::default());
             match compiled.plan {
@@ -104,10 +107,11 @@ pub fn plans(source: &Source) -> Result<(Vec<JailPlan>, Diagnostics), SourceErro
 fn jailconf_plans(
     path: &Path,
     jail: Option<&str>,
+    parallelism: Parallelism,
 ) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     let name = path.to_string_lossy();
-    let loaded = load(&name)?;
-    let mut resolved = resolve(&loaded);
+    let loaded = load(&name, parallelism)?;
+    let mut resolved = resolve(&loaded, parallelism);
     if let Some(jail) = jail {
         let at = find_jail(&resolved, jail).ok_or_else(|| no_such_jail(&name, jail))?;
         resolved = vec![resolved.swap_remove(at)];
@@ -117,10 +121,14 @@ fn jailconf_plans(
 
 /// The plan of the jail `jail -f FILE -r JAIL` removes, lowered as `jail
 /// -r` reads it ([`lower_for_removal`]).
-pub fn for_removal(path: &Path, jail: &str) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
+pub fn for_removal(
+    path: &Path,
+    jail: &str,
+    parallelism: Parallelism,
+) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     let name = path.to_string_lossy();
-    let loaded = load(&name)?;
-    let mut resolved = resolve(&loaded);
+    let loaded = load(&name, parallelism)?;
+    let mut resolved = resolve(&loaded, parallelism);
     let at = find_jail(&resolved, jail).ok_or_else(|| no_such_jail(&name, jail))?;
     lower_all(&name, &[resolved.swap_remove(at)], lower_for_removal)
 }
@@ -163,10 +171,11 @@ fn no_such_jail(path: &str, jail: &str) -> SourceError {
 pub fn with_dependencies(
     path: &Path,
     jail: &str,
+    parallelism: Parallelism,
 ) -> Result<(Vec<JailPlan>, Diagnostics), SourceError> {
     let name = path.to_string_lossy();
-    let loaded = load(&name)?;
-    let resolved = resolve(&loaded);
+    let loaded = load(&name, parallelism)?;
+    let resolved = resolve(&loaded, parallelism);
     let mut order = Vec::new();
     visit(&resolved, jail, &mut order, &mut Vec::new())
         .map_err(|(jail, message)| plan_error(Path::new(&format!("{name}#{jail}")), message))?;

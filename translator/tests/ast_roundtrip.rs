@@ -1,6 +1,7 @@
 //! Round-trip properties of the canonical printer on random syntax trees
 //! full of hostile text (quotes, `$`, `\`, `;`, `#`, `//`, `/*`, braces,
-//! commas, `=`, newlines, tabs, control characters, non-ASCII, empty strings):
+//! commas, `=`, newlines, tabs, control characters, UTF-8, ISO 8859-1 and
+//! arbitrary bytes in names, values and comments, empty strings):
 //!
 //! - reading the printed text back gives the same tree, but for spans,
 //!   blank lines, which comments trail a statement, and `name value` written
@@ -13,43 +14,80 @@ mod support;
 
 use proptest::prelude::*;
 use runj_grammar::{
-    Block, Comment, Config, Include, Item, ItemKind, Loaded, Name, Op, Param, Piece, Source, Span,
-    Value, Values, load_text, parse, parse_with_pest, print, scan,
+    Block, Comment, Config, Include, Item, ItemKind, Loaded, Name, Op, Parallelism, Param, Piece,
+    Source, Span, Text, Value, Values, escaped, load_text, parse, parse_with_pest, print, scan,
 };
-use runj_translator::conf::{resolve, show_line};
+use runj_translator::conf::{gather, resolutions};
 
 /// The file the printed text is read as. Its directory does not exist, so
 /// the (relative, glob) include patterns generated below match nothing.
 const FILE: &str = "/nonexistent-runj-roundtrip/jail.conf";
 
 /// Fragments that each stress one lexical rule.
-const HOSTILE: &[&str] = &[
-    "'", "\"", "$", "${", "}", "{", "\\", ";", "#", "//", "/*", "*/", "*", "/", ",", "=", "+=",
-    "+", "\n", "\t", " ", "\r", "\x01", "\x7f", "é", "🦀", "|", ":", "@", ".", "-", "_", "0",
+const HOSTILE: &[&[u8]] = &[
+    b"'",
+    b"\"",
+    b"$",
+    b"${",
+    b"}",
+    b"{",
+    b"\\",
+    b";",
+    b"#",
+    b"//",
+    b"/*",
+    b"*/",
+    b"*",
+    b"/",
+    b",",
+    b"=",
+    b"+=",
+    b"+",
+    b"\n",
+    b"\t",
+    b" ",
+    b"\r",
+    b"\x01",
+    b"\x7f",
+    "é".as_bytes(),
+    "🦀".as_bytes(),
+    b"\xe4",
+    b"\xfc",
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"|",
+    b":",
+    b"@",
+    b".",
+    b"-",
+    b"_",
+    b"0",
 ];
 
-/// Text of up to eight fragments, hostile or plain, possibly empty.
-fn hostile() -> impl Strategy<Value = String> {
+/// Text of up to eight fragments, hostile, plain or any byte but NUL (which
+/// ends a piece in jail(8)), possibly empty.
+fn hostile() -> impl Strategy<Value = Vec<u8>> {
     let fragment = prop_oneof![
-        3 => "[a-z0-9]{1,3}",
-        2 => proptest::sample::select(HOSTILE).prop_map(str::to_string),
+        3 => "[a-z0-9]{1,3}".prop_map(String::into_bytes),
+        2 => proptest::sample::select(HOSTILE).prop_map(<[u8]>::to_vec),
+        1 => (1..=u8::MAX).prop_map(|b| vec![b]),
     ];
     proptest::collection::vec(fragment, 0..8).prop_map(|f| f.concat())
 }
 
 /// A name: usually a plain one, sometimes anything.
-fn name() -> impl Strategy<Value = String> {
+fn name() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        2 => "[a-z][a-z0-9_]{0,5}(\\.[a-z*][a-z0-9_]{0,3}){0,2}",
+        2 => "[a-z][a-z0-9_]{0,5}(\\.[a-z*][a-z0-9_]{0,3}){0,2}".prop_map(String::into_bytes),
         1 => hostile(),
     ]
 }
 
 fn piece() -> impl Strategy<Value = Piece> {
     prop_oneof![
-        3 => hostile().prop_map(|text| Piece::Text(text.into())),
+        3 => hostile().prop_map(|text| Piece::Text(Text::from(text))),
         1 => name().prop_map(|name| Piece::Var {
-            name: name.into(),
+            name: Text::from(name),
             span: Span::default()
         }),
     ]
@@ -62,7 +100,7 @@ fn value() -> impl Strategy<Value = Value> {
         for piece in pieces {
             match (merged.last_mut(), piece) {
                 (_, Piece::Text(t)) if t.is_empty() => {}
-                (Some(Piece::Text(last)), Piece::Text(t)) => last.push_str(&t),
+                (Some(Piece::Text(last)), Piece::Text(t)) => last.push_bytes(&t),
                 (_, piece) => merged.push(piece),
             }
         }
@@ -84,7 +122,7 @@ fn param() -> impl Strategy<Value = ItemKind> {
         .prop_map(|(text, is_variable, op, values)| {
             ItemKind::Param(Param {
                 name: Name {
-                    text: text.into(),
+                    text: Text::from(text),
                     span: Span::default(),
                 },
                 is_variable,
@@ -99,9 +137,13 @@ fn param() -> impl Strategy<Value = ItemKind> {
 }
 
 /// `.include` of glob patterns without a `/`, which match nothing beside
-/// [`FILE`].
+/// [`FILE`]. File names are read as UTF-8 (the loader refuses others).
 fn include() -> impl Strategy<Value = ItemKind> {
-    let pattern = hostile().prop_map(|h| Value::text(format!("{}*", h.replace('/', ""))));
+    let pattern = hostile().prop_map(|mut h| {
+        h.retain(|&b| b != b'/' && b.is_ascii());
+        h.push(b'*');
+        Value::text(h)
+    });
     proptest::collection::vec(pattern, 1..3).prop_map(|patterns| {
         ItemKind::Include(Include {
             patterns,
@@ -111,24 +153,39 @@ fn include() -> impl Strategy<Value = ItemKind> {
 }
 
 /// A comment as the parser keeps it: one line for `#` and `//` (no trailing
-/// white space), no `*/` inside `/* */`.
+/// white space), no `*/` inside `/* */`; any bytes else, NUL included.
 fn comment() -> impl Strategy<Value = ItemKind> {
-    let text = hostile().prop_map(|h| h.replace(['\n', '\r'], " "));
+    let text = (hostile(), any::<bool>()).prop_map(|(mut h, nul)| {
+        if nul {
+            h.push(0);
+        }
+        h
+    });
     (0..3usize, text, any::<bool>()).prop_map(|(kind, text, trailing)| {
-        let text = match kind {
-            0 => format!("#{text}").trim_end().to_string(),
-            1 => format!("//{text}").trim_end().to_string(),
-            _ => format!("/*{}*/", without_comment_end(text)),
+        let line = |marker: &[u8]| {
+            let mut line = [marker, &text].concat();
+            line.iter_mut()
+                .filter(|b| matches!(b, b'\n' | b'\r'))
+                .for_each(|b| *b = b' ');
+            line.trim_ascii_end().to_vec()
         };
-        ItemKind::Comment(Comment { text, trailing })
+        let text = match kind {
+            0 => line(b"#"),
+            1 => line(b"//"),
+            _ => [&b"/*"[..], &without_comment_end(text), b"*/"].concat(),
+        };
+        ItemKind::Comment(Comment {
+            text: Text::from(text),
+            trailing,
+        })
     })
 }
 
 /// `text` with every `*/` taken out, including those that taking one out
 /// makes (`**//`).
-fn without_comment_end(mut text: String) -> String {
-    while text.contains("*/") {
-        text = text.replace("*/", "");
+fn without_comment_end(mut text: Vec<u8>) -> Vec<u8> {
+    while let Some(at) = text.windows(2).position(|w| w == b"*/") {
+        text.drain(at..at + 2);
     }
     text
 }
@@ -152,7 +209,7 @@ fn items() -> impl Strategy<Value = Vec<Item>> {
                 |(text, items)| {
                     ItemKind::Block(Block {
                         name: Name {
-                            text: text.into(),
+                            text: Text::from(text),
                             span: Span::default(),
                         },
                         items: consistent(items),
@@ -194,13 +251,16 @@ fn layout_free(config: Config) -> Config {
     config
 }
 
-/// Each jail's `-e` line and error messages.
-fn resolved(loaded: &Loaded) -> Vec<(String, Vec<String>)> {
-    resolve(loaded)
+/// Each jail's `-e` line (bytes) and error messages.
+fn resolved(loaded: &Loaded) -> Vec<(Vec<u8>, Vec<String>)> {
+    let gathered = gather(loaded, Parallelism::One);
+    resolutions(&gathered, Parallelism::One)
         .iter()
         .map(|j| {
-            let errors = j.errors.iter().map(|e| e.message.clone()).collect();
-            (show_line(j, "\n\t"), errors)
+            let errors = j.errors().iter().map(|e| e.message.clone()).collect();
+            let mut line = Vec::new();
+            j.write_line(&mut line, b"\n\t");
+            (line, errors)
         })
         .collect()
 }
@@ -212,8 +272,9 @@ proptest! {
     fn printed_text_reads_back_as_the_same_tree(items in items()) {
         let config = Config { items };
         let text = print(&config);
-        let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
-        prop_assert_eq!(layout_free(back), layout_free(config), "{}", text);
+        let shown = escaped(&text);
+        let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}\n{shown}")))?;
+        prop_assert_eq!(layout_free(back), layout_free(config), "{}", shown);
     }
 
     /// The fast scanner reads every printed tree, hostile strings and all,
@@ -221,13 +282,19 @@ proptest! {
     #[test]
     fn scanner_reads_printed_text_as_the_grammar_does(items in items()) {
         let text = print(&Config { items });
-        prop_assert_eq!(scan(&text), parse_with_pest(&text).ok(), "{}", text);
+        prop_assert_eq!(
+            scan(&text, Parallelism::One),
+            parse_with_pest(&text).ok(),
+            "{}",
+            escaped(&text)
+        );
     }
 
     #[test]
     fn printing_is_idempotent(items in items()) {
         let text = print(&Config { items });
-        let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
+        let shown = escaped(&text);
+        let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}\n{shown}")))?;
         prop_assert_eq!(print(&back), text);
     }
 
@@ -238,12 +305,12 @@ proptest! {
         let tree = Loaded {
             sources: vec![Source {
                 name: FILE.to_string(),
-                text: String::new(),
+                text: Vec::new(),
                 config,
             }],
         };
-        let loaded = load_text(FILE, text.clone(), false)
-            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        prop_assert_eq!(resolved(&loaded), resolved(&tree), "{}", text);
+        let loaded = load_text(FILE, text.clone(), false, Parallelism::One)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{}", escaped(&text))))?;
+        prop_assert_eq!(resolved(&loaded), resolved(&tree), "{}", escaped(&text));
     }
 }

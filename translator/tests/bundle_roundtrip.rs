@@ -55,9 +55,15 @@ idle {
 #[test]
 fn migrated_bundles_plan_back_to_their_jails() {
     let dir = tempfile::tempdir().unwrap();
-    let loaded = runj_grammar::load_text("jail.conf", JAILS.to_string(), false).unwrap();
-    let jails = resolve(&loaded);
-    let migrations = migrate_all(&jails);
+    let loaded = runj_grammar::load_text(
+        "jail.conf",
+        JAILS.into(),
+        false,
+        runj_grammar::Parallelism::One,
+    )
+    .unwrap();
+    let jails = resolve(&loaded, runj_grammar::Parallelism::One);
+    let migrations = migrate_all(&jails, &Default::default(), runj_grammar::Parallelism::One);
     assert_eq!(migrations.len(), 3);
     for (jail, migration) in jails.iter().zip(migrations) {
         let original = lower(jail).plan.unwrap();
@@ -88,10 +94,15 @@ fn migrated_bundles_plan_back_to_their_jails() {
 #[test]
 fn conf_examples_basic_plans_back() {
     let basic = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf-examples/basic.conf");
-    let loaded = runj_grammar::load(basic.to_str().unwrap()).unwrap();
-    let jails = resolve(&loaded);
+    let loaded =
+        runj_grammar::load(basic.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap();
+    let jails = resolve(&loaded, runj_grammar::Parallelism::One);
     let dir = tempfile::tempdir().unwrap();
-    for (jail, migration) in jails.iter().zip(migrate_all(&jails)) {
+    for (jail, migration) in jails.iter().zip(migrate_all(
+        &jails,
+        &Default::default(),
+        runj_grammar::Parallelism::One,
+    )) {
         let bundle = dir.path().join(&jail.name);
         std::fs::create_dir(&bundle).unwrap();
         for (name, text) in migration.config.unwrap().texts() {

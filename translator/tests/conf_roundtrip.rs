@@ -203,9 +203,14 @@ fn shell_words(p: &Process) -> Vec<String> {
 }
 
 fn read_back(text: &str) -> JailPlan {
-    let loaded = runj_grammar::load_text("plan.conf", text.to_string(), false)
-        .unwrap_or_else(|e| panic!("{}\n{text}", e.jail_messages().join("\n")));
-    let jails = resolve(&loaded);
+    let loaded = runj_grammar::load_text(
+        "plan.conf",
+        text.into(),
+        false,
+        runj_grammar::Parallelism::One,
+    )
+    .unwrap_or_else(|e| panic!("{}\n{text}", e.jail_messages().join("\n")));
+    let jails = resolve(&loaded, runj_grammar::Parallelism::One);
     assert_eq!(jails.len(), 1, "{text}");
     let lowered = lower(&jails[0]);
     lowered
@@ -224,14 +229,14 @@ proptest! {
     fn conf_reads_back_as_the_plan(plan in plan()) {
         let (config, diagnostics) = to_jailconf(&plan, &["a header".into()]);
         prop_assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let text = runj_grammar::print(&config);
+        let text = runj_translator::emit::print_conf(&config);
         prop_assert_eq!(read_back(&text).comparable(), expressible(&plan).comparable(), "{}", text);
     }
 
     #[test]
     fn rctl_commands_name_the_jail_whatever_its_name(plan in plan()) {
         let (config, _) = to_jailconf(&plan, &[]);
-        let back = read_back(&runj_grammar::print(&config));
+        let back = read_back(&runj_translator::emit::print_conf(&config));
         for (rule, (add, remove)) in plan.rctl.iter().zip(back.commands.prestart.iter().zip(&back.commands.poststop)) {
             let full = format!("jail:{}:{rule}", plan.name);
             prop_assert_eq!(shlex::split(add.text()), Some(vec!["/usr/bin/rctl".into(), "-a".into(), full.clone()]));

@@ -7,9 +7,9 @@ use runj_grammar::{LoadError, load_text};
 use runj_translator::conf::{ResolvedJail, resolve, show_line};
 
 fn jails(src: &str) -> Vec<ResolvedJail> {
-    let loaded = load_text("t.conf", src.to_string(), false)
+    let loaded = load_text("t.conf", src.into(), false, runj_grammar::Parallelism::One)
         .unwrap_or_else(|e| panic!("{src:?} does not load: {e}"));
-    resolve(&loaded)
+    resolve(&loaded, runj_grammar::Parallelism::One)
 }
 
 /// The `jail -e '|'` output for `src`, one line per jail.
@@ -470,8 +470,9 @@ mod includes {
 
     fn lines_of(dir: &tempfile::TempDir, main: &str) -> Vec<String> {
         let path = dir.path().join(main);
-        let loaded = runj_grammar::load(path.to_str().unwrap()).unwrap();
-        resolve(&loaded)
+        let loaded =
+            runj_grammar::load(path.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap();
+        resolve(&loaded, runj_grammar::Parallelism::One)
             .iter()
             .map(|j| show_line(j, "|").trim_end().to_string())
             .collect()
@@ -531,7 +532,8 @@ mod includes {
     fn a_missing_plain_file_is_an_error() {
         let dir = tree(&[("main.conf", ".include \"missing.conf\";\n")]);
         let path = dir.path().join("main.conf");
-        let err = runj_grammar::load(path.to_str().unwrap()).unwrap_err();
+        let err =
+            runj_grammar::load(path.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap_err();
         let missing = dir.path().join("missing.conf");
         assert_eq!(
             err.jail_messages(),
@@ -541,7 +543,13 @@ mod includes {
 
     #[test]
     fn standard_input_includes_from_the_working_directory() {
-        let err = load_text("STDIN", ".include \"runj-missing.conf\";".into(), true).unwrap_err();
+        let err = load_text(
+            "STDIN",
+            ".include \"runj-missing.conf\";".into(),
+            true,
+            runj_grammar::Parallelism::One,
+        )
+        .unwrap_err();
         assert_eq!(
             err.jail_messages(),
             ["runj-missing.conf: No such file or directory"]
@@ -552,7 +560,8 @@ mod includes {
     fn include_depth_is_limited() {
         let dir = tree(&[("loop.conf", ".include \"loop.conf\";\n")]);
         let path = dir.path().join("loop.conf");
-        let err = runj_grammar::load(path.to_str().unwrap()).unwrap_err();
+        let err =
+            runj_grammar::load(path.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap_err();
         assert!(matches!(err, LoadError::TooDeep), "{err:?}");
         assert_eq!(err.jail_messages(), ["maximum include depth exceeded"]);
     }
@@ -564,7 +573,8 @@ mod includes {
             ("bad.conf", "\nx = ;\n"),
         ]);
         let path = dir.path().join("main.conf");
-        let err = runj_grammar::load(path.to_str().unwrap()).unwrap_err();
+        let err =
+            runj_grammar::load(path.to_str().unwrap(), runj_grammar::Parallelism::One).unwrap_err();
         let bad = dir.path().join("bad.conf");
         assert_eq!(
             err.jail_messages(),

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use runj_grammar::{
-    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Value,
+    Block, Comment, Config, Include, Item, ItemKind, Name, Op, Param, Piece, Span, Text, Value,
 };
 
 /// `config` with every span zeroed and every blank-line mark cleared, so
@@ -93,7 +93,7 @@ pub fn include(patterns: Vec<Value>) -> Item {
 
 pub fn comment(text: &str, trailing: bool) -> Item {
     item(ItemKind::Comment(Comment {
-        text: text.to_string(),
+        text: text.into(),
         trailing,
     }))
 }
@@ -129,4 +129,53 @@ pub fn v(name: &str) -> Piece {
 
 pub fn config(items: Vec<Item>) -> Config {
     Config { items }
+}
+
+/// `src` with every character from U+0080 to U+00FF written in ISO 8859-1
+/// (one byte) rather than UTF-8; other bytes as they are.
+pub fn latin1(src: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(src.len());
+    for chunk in src.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match u8::try_from(u32::from(c)) {
+                Ok(b) => out.push(b),
+                Err(_) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+        out.extend_from_slice(chunk.invalid());
+    }
+    out
+}
+
+/// The tree with [`latin1`] applied to every name, text and comment.
+pub fn latin1_items(items: Vec<Item>) -> Vec<Item> {
+    items.into_iter().map(latin1_item).collect()
+}
+
+fn latin1_text(text: &mut Text) {
+    *text = Text::from(latin1(text));
+}
+
+fn latin1_item(mut item: Item) -> Item {
+    match &mut item.kind {
+        ItemKind::Param(p) => {
+            latin1_text(&mut p.name.text);
+            p.values.iter_mut().for_each(latin1_value);
+        }
+        ItemKind::Block(b) => {
+            latin1_text(&mut b.name.text);
+            b.items = latin1_items(std::mem::take(&mut b.items));
+        }
+        ItemKind::Include(i) => i.patterns.iter_mut().for_each(latin1_value),
+        ItemKind::Comment(c) => latin1_text(&mut c.text),
+    }
+    item
+}
+
+fn latin1_value(value: &mut Value) {
+    for piece in &mut value.pieces {
+        match piece {
+            Piece::Text(t) | Piece::Var { name: t, .. } => latin1_text(t),
+        }
+    }
 }

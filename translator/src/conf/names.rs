@@ -1,9 +1,9 @@
 //! Name rules of jail(8): `no`-prefix equivalence, wildcard jails, and the
 //! parameters jail(8) itself knows (freebsd/freebsd-src usr.sbin/jail/config.c
 //! `equalopts`, `wild_jail_name`, `wild_jail_match`, `intparams[]`).
+//! Names are bytes, as jail(8) reads them; `&str` and `&[u8]` both do.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// True when two parameter names denote the same parameter: equal, or equal
@@ -11,13 +11,13 @@ use std::sync::OnceLock;
 /// name after any of its dots (`persist`/`nopersist`,
 /// `allow.mount`/`allow.nomount`, `allow.mount.nullfs`/`allow.mount.nonullfs`).
 #[inline]
-pub fn equalopts(a: &str, b: &str) -> bool {
+pub fn equalopts(a: impl AsRef<[u8]>, b: impl AsRef<[u8]>) -> bool {
     // Resolution compares every statement with every parameter already set,
     // so this must be cheap. Only a `no` (two bytes) can make the lengths
     // differ; names of the same length are the same parameter only when
     // equal, since taking a `no` from one would leave it shorter. Different
     // names mostly differ in their last byte: look at it first.
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (a, b) = (a.as_ref(), b.as_ref());
     match a.len().checked_sub(b.len()) {
         Some(0) => a.last() == b.last() && a == b,
         Some(2) => no_inserted(a, b),
@@ -43,63 +43,43 @@ fn no_inserted(long: &[u8], short: &[u8]) -> bool {
 }
 
 /// True when some dot-separated component of the name is exactly `*`.
-pub fn is_wildcard(name: &str) -> bool {
-    name.split('.').any(|c| c == "*")
+pub fn is_wildcard(name: impl AsRef<[u8]>) -> bool {
+    name.as_ref().split(|&b| b == b'.').any(|c| c == b"*")
 }
 
 /// Whether jail `name` matches wildcard `wild`: a non-final `*` matches one
 /// component, a final `*` one or more; other components must be equal.
-pub fn wildcard_matches(name: &str, wild: &str) -> bool {
-    let (mut j, mut w) = (name, wild);
-    while let (Some(jd), Some(wd)) = (j.find('.'), w.find('.')) {
+pub fn wildcard_matches(name: impl AsRef<[u8]>, wild: impl AsRef<[u8]>) -> bool {
+    let (mut j, mut w) = (name.as_ref(), wild.as_ref());
+    let dot = |s: &[u8]| s.iter().position(|&b| b == b'.');
+    while let (Some(jd), Some(wd)) = (dot(j), dot(w)) {
         // strncmp(jc, wc, jd - jc + 1): the jail component and its dot.
-        if j.as_bytes().get(..=jd) != w.as_bytes().get(..=jd) && !w.starts_with("*.") {
+        if j.get(..=jd) != w.get(..=jd) && !w.starts_with(b"*.") {
             return false;
         }
         j = &j[jd + 1..];
         w = &w[wd + 1..];
     }
-    j == w || w == "*"
+    j == w || w == b"*"
 }
 
 /// The entry of [`KNOWN`] that a parameter name denotes: the first `k` for
 /// which `equalopts(name, k.name)` holds. A table of every spelling
 /// `equalopts` accepts for each entry, so that resolution does not compare
 /// each statement with the whole table.
-pub(crate) fn known_param(name: &str) -> Option<&'static Known> {
-    static SPELLINGS: OnceLock<HashMap<String, usize, BuildHasherDefault<Fnv>>> = OnceLock::new();
+pub(crate) fn known_param(name: impl AsRef<[u8]>) -> Option<&'static Known> {
+    static SPELLINGS: OnceLock<HashMap<Vec<u8>, usize, rustc_hash::FxBuildHasher>> =
+        OnceLock::new();
     let spellings = SPELLINGS.get_or_init(|| {
         let mut map = HashMap::default();
         for (i, k) in KNOWN.iter().enumerate() {
             for spelling in no_spellings(k.name) {
-                map.entry(spelling).or_insert(i);
+                map.entry(spelling.into_bytes()).or_insert(i);
             }
         }
         map
     });
-    spellings.get(name).map(|&i| &KNOWN[i])
-}
-
-/// FNV-1a, for the spelling table: it is looked up once per statement, and
-/// for names this short the standard hasher costs more than the lookup.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+    spellings.get(name.as_ref()).map(|&i| &KNOWN[i])
 }
 
 /// Every name `equalopts` takes to be `name`: itself, and itself with `no`
