@@ -231,32 +231,53 @@ pub fn positive_name(name: &str) -> String {
 /// dynamic families `allow.mount.<fs>` (boolean) and `meta.<key>`,
 /// `env.<key>` (key-value). `None` for a parameter runj does not know.
 pub fn lookup(name: &str) -> Option<Lookup> {
-    if let Some(spec) = find(name) {
-        return Some(Lookup {
-            spec,
-            negated: false,
-        });
+    if let Some(found) = index().get(name) {
+        return Some(*found);
     }
-    if let Some(positive) = without_no(name)
-        && let Some(spec) = find(&positive).filter(|s| s.ty == Bool)
-    {
-        return Some(Lookup {
-            spec,
-            negated: true,
-        });
+    let positive = |spec| Lookup {
+        spec,
+        negated: false,
+    };
+    if let Some(spec) = dynamic(name) {
+        return Some(positive(spec));
     }
-    None
+    let spec = dynamic(&without_no(name)?).filter(|s| s.ty == Bool)?;
+    Some(Lookup {
+        spec,
+        negated: true,
+    })
 }
 
-fn find(name: &str) -> Option<Spec> {
-    // Looked up for every parameter of every jail lowered: an index rather
-    // than a walk through the table.
-    type Index = HashMap<&'static str, Spec, rustc_hash::FxBuildHasher>;
-    static INDEX: OnceLock<Index> = OnceLock::new();
-    let index = INDEX.get_or_init(|| CATALOG.iter().rev().map(|s| (s.name, *s)).collect());
-    if let Some(spec) = index.get(name) {
-        return Some(*spec);
-    }
+/// Every catalogued name, and the `no` form of each boolean, with what it
+/// is: looked up for every parameter of every jail lowered, so one hash
+/// lookup rather than a walk through the table or a `no` form built.
+fn index() -> &'static HashMap<Box<str>, Lookup, rustc_hash::FxBuildHasher> {
+    static INDEX: OnceLock<HashMap<Box<str>, Lookup, rustc_hash::FxBuildHasher>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index = HashMap::default();
+        // The first entry of a name wins, and a name as written before a
+        // `no` form of another.
+        for spec in CATALOG.iter().rev().filter(|s| s.ty == Bool) {
+            let lookup = Lookup {
+                spec: *spec,
+                negated: true,
+            };
+            index.insert(negated_name(spec.name).into_boxed_str(), lookup);
+        }
+        for spec in CATALOG.iter().rev() {
+            let lookup = Lookup {
+                spec: *spec,
+                negated: false,
+            };
+            index.insert(spec.name.into(), lookup);
+        }
+        index
+    })
+}
+
+/// The dynamic families: `allow.mount.<fs>` (boolean), `meta.<key>` and
+/// `env.<key>` (key-value).
+fn dynamic(name: &str) -> Option<Spec> {
     let dynamic = |family: &'static str, ty| Spec {
         name: family,
         ty,
