@@ -213,6 +213,22 @@ fn update_changes_the_limits_of_a_running_container() {
 
     let refused = lab.fails(&["update", "--rctl", "memoryuse:deny=lots", "upd"]);
     assert!(refused.contains("invalid amount \"lots\""), "{refused}");
+
+    // A CPU weight, as the CRI's updates carry: refused, or dropped with a
+    // warning when unsupported fields are allowed, the rest applied.
+    let cri = lab.dir.path().join("cri.json");
+    std::fs::write(
+        &cri,
+        r#"{"cpu": {"shares": 512}, "memory": {"limit": 67108864}}"#,
+    )
+    .unwrap();
+    let cri = cri.to_str().unwrap();
+    let refused = lab.fails(&["update", "--resources", cri, "upd"]);
+    assert!(refused.contains("resources.cpu.shares"), "{refused}");
+    let out = lab.ok(&["update", "--allow-unsupported", "--resources", cri, "upd"]);
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(warned.contains("warning: resources.cpu.shares"), "{warned}");
+    assert_eq!(stats(&lab, "upd")["memory"]["usage"]["limit"], 64 * MIB);
     lab.ok(&["delete", "--force", "upd"]);
     lab.assert_clean();
 }

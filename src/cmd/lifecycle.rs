@@ -147,7 +147,9 @@ pub fn run(command: Lifecycle, global: &Global) -> Result<ExitCode> {
         }
         Lifecycle::Exec(a) => exec(&mut runtime, &a)?,
         Lifecycle::Update(a) => {
-            super::limits::update(&mut runtime, &a)?;
+            for w in super::limits::update(&mut runtime, &a)? {
+                global.warn(w.strip_prefix("warning: ").unwrap_or(&w));
+            }
             ExitCode::SUCCESS
         }
         Lifecycle::Events(a) => {

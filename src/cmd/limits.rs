@@ -40,6 +40,10 @@ pub struct UpdateArgs {
     /// added after the limits above; repeatable.
     #[arg(long, value_name = "RULE")]
     rctl: Vec<String>,
+    /// Drop the limits rctl has no equivalent of (a CPU weight), with a
+    /// warning, instead of failing.
+    #[arg(long, env = "RUNJ_ALLOW_UNSUPPORTED")]
+    allow_unsupported: bool,
 }
 
 #[derive(Args)]
@@ -53,8 +57,8 @@ pub struct EventsArgs {
     interval: Duration,
 }
 
-/// `runj update`.
-pub fn update(runtime: &mut Runtime<'_>, args: &UpdateArgs) -> Result<()> {
+/// `runj update`; returns its warnings.
+pub fn update(runtime: &mut Runtime<'_>, args: &UpdateArgs) -> Result<Vec<String>> {
     let resources = resources(args)?;
     let extra: Vec<Rule> = args
         .rctl
@@ -64,14 +68,17 @@ pub fn update(runtime: &mut Runtime<'_>, args: &UpdateArgs) -> Result<()> {
                 .map_err(|e: runj_translator::rctl::RuleError| anyhow!("{e}"))
         })
         .collect::<Result<_>>()?;
+    let mut warnings = Vec::new();
     runtime.update_limits(&args.id, |current: &Rules| {
-        let mut next = updated_rules(current, &resources).map_err(|e| e.join("; "))?;
+        let (mut next, dropped) =
+            updated_rules(current, &resources, args.allow_unsupported).map_err(|e| e.join("; "))?;
         for rule in extra {
             next.add(rule);
         }
+        warnings = dropped;
         Ok(next)
     })?;
-    Ok(())
+    Ok(warnings)
 }
 
 /// The `linux.resources` document of an update: the file, then the

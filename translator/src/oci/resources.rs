@@ -58,13 +58,20 @@ const THROTTLES: &[(&str, &str)] = &[
 /// (the JSON of `linux.resources`): only the limits the update names
 /// change (runc update.go), each replacing its resource's `deny` or
 /// `throttle` rule; an unlimited value (`-1`) removes it. Errors name the
-/// field (`resources.memory.limit`).
-pub fn updated(current: &Rules, resources: &Json) -> Result<Rules, Vec<String>> {
-    let mut report = Report::new(false);
+/// field (`resources.memory.limit`); a field runj cannot honour is one, or,
+/// when unsupported fields are allowed, a warning returned with the rules
+/// (the CRI's updates carry a CPU weight, for one).
+pub fn updated(
+    current: &Rules,
+    resources: &Json,
+    allow_unsupported: bool,
+) -> Result<(Rules, Vec<String>), Vec<String>> {
+    let mut report = Report::new(allow_unsupported);
     let given = rules(resources, "resources", &mut report);
     if report.diagnostics.has_errors() {
         return Err(report.diagnostics.messages());
     }
+    let warnings = report.diagnostics.messages();
     let named = named(resources);
     let mut next: Rules = current
         .iter()
@@ -77,7 +84,7 @@ pub fn updated(current: &Rules, resources: &Json) -> Result<Rules, Vec<String>> 
     for rule in given {
         next.add(rule);
     }
-    Ok(next)
+    Ok((next, warnings))
 }
 
 /// The resources whose limits a `linux.resources` document gives.
@@ -432,11 +439,13 @@ mod tests {
         .iter()
         .map(|t| t.parse().unwrap())
         .collect();
-        let next = updated(
+        let (next, warnings) = updated(
             &current,
             &json!({ "memory": { "limit": 33554432 }, "pids": { "limit": -1 } }),
+            false,
         )
         .unwrap();
+        assert!(warnings.is_empty());
         let shown: Vec<String> = next.iter().map(ToString::to_string).collect();
         assert_eq!(
             shown,
@@ -447,9 +456,21 @@ mod tests {
             ]
         );
         assert_eq!(
-            updated(&current, &json!({ "memory": { "kernel": 1 } })).unwrap_err(),
+            updated(&current, &json!({ "memory": { "kernel": 1 } }), false).unwrap_err(),
             [
                 "error: resources.memory.kernel: rctl has no equivalent of this limit; runj cannot honour it"
+            ]
+        );
+        // What the CRI sends: a CPU weight, which only unsupported fields
+        // allowed let through, with a warning.
+        let cri = json!({ "cpu": { "shares": 512 }, "memory": { "limit": 1048576 } });
+        assert!(updated(&current, &cri, false).is_err());
+        let (next, warnings) = updated(&current, &cri, true).unwrap();
+        assert_eq!(next.denied("memoryuse"), Some(1048576));
+        assert_eq!(
+            warnings,
+            [
+                "warning: resources.cpu.shares: a relative CPU weight has no rctl equivalent; limit with cpu.quota; runj cannot honour it: dropped, as unsupported fields are allowed"
             ]
         );
     }
