@@ -8,10 +8,12 @@
 //! matches, and copying it each time would make most of the work.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use runj_grammar::{Item, ItemKind, Loaded, Parallelism, Param};
+use rustc_hash::FxBuildHasher;
 
-use super::names::{Known, is_wildcard, known_param};
+use super::names::{Known, is_wildcard, known_param, opt_key};
 use super::parallel::in_runs;
 use super::resolve::{Origin, Resolver};
 use super::string::CfString;
@@ -44,6 +46,8 @@ pub(super) struct Statement<'a> {
     /// The entry of jail(8)'s table the statement's name denotes, looked up
     /// once per statement.
     pub(super) known: Option<&'static Known>,
+    /// The name's [`opt_key`].
+    pub(super) key: u32,
 }
 
 impl<'a> Statement<'a> {
@@ -90,6 +94,7 @@ pub(super) fn gather_in(
             loaded,
             jails: Vec::new(),
             global: None,
+            names: HashMap::default(),
         };
         gather.items(&items[run], 0, None);
         gather
@@ -141,9 +146,20 @@ struct Gather<'a> {
     loaded: &'a Loaded,
     jails: Vec<CfJail<'a>>,
     global: Option<usize>,
+    /// What each statement name seen so far denotes: a configuration
+    /// repeats a few names in every jail.
+    names: HashMap<&'a [u8], (Option<&'static Known>, u32), FxBuildHasher>,
 }
 
 impl<'a> Gather<'a> {
+    /// The table entry and the [`opt_key`] of statement name `name`.
+    fn name_facts(&mut self, name: &'a [u8]) -> (Option<&'static Known>, u32) {
+        *self
+            .names
+            .entry(name)
+            .or_insert_with(|| (known_param(name), opt_key(name)))
+    }
+
     /// The jails gathered from this part of the top level and then from
     /// `next`, the part that follows it.
     fn followed_by(mut self, next: Gather<'a>) -> Gather<'a> {
@@ -175,13 +191,15 @@ impl<'a> Gather<'a> {
                             self.jails.len() - 1
                         }),
                     };
+                    let (known, key) = self.name_facts(&p.name.text);
                     let statement = Statement {
                         param: p,
                         origin: Origin {
                             source,
                             span: item.span,
                         },
-                        known: known_param(&p.name.text),
+                        known,
+                        key,
                     };
                     self.jails[jail].statements.push(statement);
                 }

@@ -10,7 +10,7 @@ use runj_grammar::{Op, escaped};
 use smallvec::{SmallVec, smallvec};
 
 use super::gather::{Gathered, Statement};
-use super::names::equalopts;
+use super::names::{equalopts, opt_key};
 use super::resolve::{Origin, ResolveError};
 use super::string::CfString;
 
@@ -27,6 +27,8 @@ pub(super) struct Merge<'a> {
 #[derive(Debug, Clone)]
 pub(super) struct CfParam<'a> {
     pub(super) name: &'a [u8],
+    /// The name's [`opt_key`].
+    pub(super) key: u32,
     pub(super) values: Values<'a>,
     pub(super) flags: Flags,
     /// The substitution pass that last visited it (loop detection).
@@ -123,9 +125,10 @@ impl<'a> Merge<'a> {
     }
 
     /// The implicit `name` or `jid` parameter (`add_param(j, NULL, KP_…)`).
-    pub(super) fn add_implicit(&mut self, key: &'static [u8], name: &'a [u8]) {
+    pub(super) fn add_implicit(&mut self, param: &'static [u8], name: &'a [u8]) {
         self.params.push(CfParam {
-            name: key,
+            name: param,
+            key: opt_key(param),
             values: Values::Own(smallvec![CfString::literal(Cow::Borrowed(name))]),
             flags: Flags {
                 append: true,
@@ -135,7 +138,7 @@ impl<'a> Merge<'a> {
             generation: 0,
             origin: None,
         });
-        self.has_name |= key == b"name";
+        self.has_name |= param == b"name";
     }
 
     /// Merges the statements of wildcard jail `w`, with their values
@@ -153,7 +156,9 @@ impl<'a> Merge<'a> {
     pub(super) fn add(&mut self, p: &'a Statement<'a>, shared: Option<&'a [CfString<'a>]>) {
         let (name, flags) = (p.name(), flags(p));
         let origin = Some(p.origin);
-        if let Some(d) = self.params.iter_mut().find(|d| equalopts(d.name, name)) {
+        let key = p.key;
+        let same = |d: &&mut CfParam<'_>| d.key == key && equalopts(d.name, name);
+        if let Some(d) = self.params.iter_mut().find(same) {
             if d.flags.var != flags.var {
                 return self.fail(same_name_as_parameter(name), origin);
             }
@@ -187,6 +192,7 @@ impl<'a> Merge<'a> {
         }
         self.params.push(CfParam {
             name,
+            key,
             values: match shared {
                 Some(values) => Values::Shared(values),
                 None => Values::Own(p.values().collect()),
