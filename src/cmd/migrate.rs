@@ -1,13 +1,14 @@
 //! `runj migrate`: one OCI bundle per jail of a jail.conf, and a
 //! `MIGRATION.md` report of what could not be expressed.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
 use runj_grammar::load;
-use runj_translator::bundle::JAIL_FILE;
+use runj_translator::bundle::{BundleFiles, JAIL_FILE};
 use runj_translator::conf::{Parallelism, resolve};
 use runj_translator::rctl_conf::{self, RctlConf};
 use runj_translator::{Migration, migrate_all, report};
@@ -138,13 +139,10 @@ fn write_bundle(args: &MigrateArgs, m: &Migration) -> Result<()> {
         return Ok(());
     };
     let dir = bundle_dir(&args.output, &m.jail)?;
-    let texts = files.texts();
     if args.dry_run {
-        for (name, text) in &texts {
-            println!("== {} ==\n{text}", dir.join(name).display());
-        }
-        return Ok(());
+        return print_bundle(&dir, files);
     }
+    let texts = files.texts();
     let config = dir.join("config.json");
     if config.exists() && !args.force {
         anyhow::bail!("{} exists; use --force to replace it", config.display());
@@ -159,6 +157,19 @@ fn write_bundle(args: &MigrateArgs, m: &Migration) -> Result<()> {
     for (name, text) in texts.iter().rev() {
         super::atomic::write(&dir.join(name), text)?;
     }
+    Ok(())
+}
+
+/// Prints each file of a bundle under a `== PATH ==` line, serializing
+/// straight into one buffer on stdout.
+fn print_bundle(dir: &Path, files: &BundleFiles) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (name, json) in files.files() {
+        writeln!(out, "== {} ==", dir.join(name).display())?;
+        serde_json::to_writer_pretty(&mut out, json)?;
+        out.write_all(b"\n\n")?;
+    }
+    out.flush()?;
     Ok(())
 }
 

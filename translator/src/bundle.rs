@@ -138,15 +138,20 @@ pub struct BundleFiles {
 }
 
 impl BundleFiles {
+    /// Each file's name in the bundle directory and its JSON.
+    pub fn files(&self) -> impl Iterator<Item = (&'static str, &Json)> {
+        std::iter::once(("config.json", &self.config))
+            .chain(self.jail_file.iter().map(|j| (JAIL_FILE, j)))
+    }
+
     /// Each file's name in the bundle directory and its text.
     pub fn texts(&self) -> Vec<(&'static str, String)> {
-        let pretty =
-            |j: &Json| serde_json::to_string_pretty(j).expect("JSON values serialize") + "\n";
-        let mut files = vec![("config.json", pretty(&self.config))];
-        if let Some(j) = &self.jail_file {
-            files.push((JAIL_FILE, pretty(j)));
-        }
-        files
+        self.files()
+            .map(|(name, j)| {
+                let text = serde_json::to_string_pretty(j).expect("JSON values serialize");
+                (name, text + "\n")
+            })
+            .collect()
     }
 }
 
